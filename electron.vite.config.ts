@@ -1,0 +1,21 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'electron-vite';
+
+import packageJson from './package.json';
+
+/** `Name/version` sent as the SIP User-Agent, matching the platform's X-User-Agent. */
+const appUserAgent = `RCSoftphone/${packageJson.version}`;
+
+export default defineConfig({
+  main: {},
+  preload: {},
+  renderer: {
+    plugins: [svelte()],
+    define: { __APP_USER_AGENT__: JSON.stringify(appUserAgent) },
+    build: {
+      // Every byte of the renderer is the app's own: no inline data URLs, so the
+      // Content-Security-Policy can stay at 'self'.
+      assetsInlineLimit: 0,
+    },
+  },
+});

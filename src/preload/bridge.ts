@@ -1,0 +1,35 @@
+import {
+  IpcChannel,
+  type IpcEvent,
+  type IpcEventContract,
+  type IpcRequest,
+  type IpcResponse,
+  type SoftphoneBridge,
+} from '../shared/ipc';
+
+/**
+ * The two IPC primitives the bridge needs. In Electron they are `ipcRenderer.invoke`
+ * and `ipcRenderer.on`; the test bench supplies its own over Chromium bindings.
+ */
+export interface IpcTransport {
+  invoke(channel: IpcChannel, payload: unknown): Promise<unknown>;
+  on(event: IpcEvent, listener: (payload: unknown) => void): () => void;
+}
+
+/** Builds the `window.softphone` API on top of an IPC transport. */
+export function createSoftphoneBridge(transport: IpcTransport): SoftphoneBridge {
+  const invoke = <C extends IpcChannel>(channel: C, request: IpcRequest<C>) =>
+    transport.invoke(channel, request) as Promise<IpcResponse<C>>;
+
+  return {
+    getState: () => invoke(IpcChannel.GetState, undefined),
+    saveSettings: (settings) => invoke(IpcChannel.SaveSettings, settings),
+    signInWithJwt: (jwt) => invoke(IpcChannel.SignInWithJwt, { jwt }),
+    signOut: () => invoke(IpcChannel.SignOut, undefined),
+    provision: () => invoke(IpcChannel.Provision, undefined),
+    quitReady: () => invoke(IpcChannel.QuitReady, undefined),
+    on<E extends IpcEvent>(event: E, listener: (payload: IpcEventContract[E]) => void) {
+      return transport.on(event, (payload) => listener(payload as IpcEventContract[E]));
+    },
+  };
+}

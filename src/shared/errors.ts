@@ -1,0 +1,9 @@
+/**
+ * A failure shown to the user: `message` says what failed and `action` what to do
+ * next. `code` keeps the platform error code or SIP status for logs and support.
+ */
+export interface UserFacingError {
+  code: string;
+  message: string;
+  action: string;
+}

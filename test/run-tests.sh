@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the app, then runs every test (or, with --bench, the benchmarks) inside a
+# private D-Bus session with a real Secret Service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npx electron-vite build
+
+if [[ "${1:-}" == "--bench" ]]; then
+  shift
+  exec dbus-run-session -- bash test/with-secret-service.sh node_modules/.bin/vitest run --config vitest.bench.config.mts "$@"
+fi
+
+exec dbus-run-session -- bash test/with-secret-service.sh node_modules/.bin/vitest run "$@"
