@@ -16,6 +16,7 @@ export default defineConfig({
       // Every byte of the renderer is the app's own: no inline data URLs, so the
       // Content-Security-Policy can stay at 'self'.
       assetsInlineLimit: 0,
+      minify: true,
     },
   },
 });

@@ -1,0 +1,52 @@
+import type { Page } from 'playwright-core';
+
+/**
+ * Installed with `page.addInitScript` before the app loads: records every
+ * RTCPeerConnection the page creates, so the bench can read WebRTC statistics
+ * without a test hook in the app.
+ */
+export function installPeerConnectionProbe(): void {
+  const probeWindow = window as unknown as { __benchPeerConnections: RTCPeerConnection[] };
+  const created: RTCPeerConnection[] = [];
+  const Original = window.RTCPeerConnection;
+
+  class RecordedPeerConnection extends Original {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      created.push(this);
+    }
+  }
+
+  probeWindow.__benchPeerConnections = created;
+  window.RTCPeerConnection = RecordedPeerConnection;
+}
+
+export interface AudioPacketCounts {
+  /** Peer connections the page created so far. */
+  peerConnections: number;
+  /** Peer connections not closed yet. */
+  openPeerConnections: number;
+  packetsSent: number;
+  packetsReceived: number;
+}
+
+/** Sums audio RTP packet counters over the page's open peer connections. */
+export async function readAudioPackets(page: Page): Promise<AudioPacketCounts> {
+  return page.evaluate(async () => {
+    const all = (window as unknown as { __benchPeerConnections: RTCPeerConnection[] }).__benchPeerConnections;
+    const open = all.filter((connection) => connection.connectionState !== 'closed');
+    let packetsSent = 0;
+    let packetsReceived = 0;
+
+    for (const connection of open) {
+      const report = await connection.getStats();
+      report.forEach((entry: { type: string; kind?: string; packetsSent?: number; packetsReceived?: number }) => {
+        if (entry.kind !== 'audio') return;
+        if (entry.type === 'outbound-rtp') packetsSent += entry.packetsSent ?? 0;
+        if (entry.type === 'inbound-rtp') packetsReceived += entry.packetsReceived ?? 0;
+      });
+    }
+
+    return { peerConnections: all.length, openPeerConnections: open.length, packetsSent, packetsReceived };
+  });
+}

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import { startKamailio, type KamailioServer } from './kamailio';
+import { startPlatformServer, type PlatformServer, type PlatformUser } from './platform-server';
+import { startStaticServer, type StaticServer } from './static-server';
+
+export const BENCH_DOMAIN = 'sip.bench.test';
+export const BENCH_CLIENT_ID = 'benchClientId0001';
+
+export interface BenchLine {
+  ownerId: string;
+  extensionNumber: string;
+  name: string;
+  /** AOR user part: the number other lines dial. */
+  username: string;
+  authorizationId: string;
+  password: string;
+  jwtCredential: string;
+}
+
+/** Makes a bench line with fresh secrets; `index` keeps numbers and ids distinct. */
+export function benchLine(index: number, name: string): BenchLine {
+  const extension = String(100 + index);
+  return {
+    ownerId: `40000${extension}`,
+    extensionNumber: extension,
+    name,
+    username: `1555000${String(index).padStart(4, '0')}`,
+    authorizationId: `80250000${String(index).padStart(4, '0')}`,
+    password: randomBytes(9).toString('base64url'),
+    jwtCredential: `bench-jwt.${randomBytes(24).toString('base64url')}`,
+  };
+}
+
+export function platformUserFor(line: BenchLine, kamailio: KamailioServer): PlatformUser {
+  return {
+    ownerId: line.ownerId,
+    accountId: '400000000',
+    extensionNumber: line.extensionNumber,
+    name: line.name,
+    jwtCredential: line.jwtCredential,
+    sipInfo: [
+      {
+        transport: 'WSS',
+        username: line.username,
+        password: line.password,
+        authorizationTypes: ['SipDigest'],
+        authorizationId: line.authorizationId,
+        domain: kamailio.domain,
+        outboundProxy: kamailio.wssHostPort,
+        switchBackInterval: 3600,
+        // No STUN server: on loopback the host candidates are enough.
+        stunServers: [],
+      },
+    ],
+  };
+}
+
+export interface SoftphoneBench {
+  kamailio: KamailioServer;
+  platform: PlatformServer;
+  renderer: StaticServer;
+  lines: BenchLine[];
+  stop(): Promise<void>;
+}
+
+/** Path of the built renderer; `npm test` builds it before the tests run. */
+export const RENDERER_DIR = resolve(__dirname, '../../out/renderer');
+
+/** Starts Kamailio, the local platform and the renderer server for the given lines. */
+export async function startSoftphoneBench(lines: BenchLine[]): Promise<SoftphoneBench> {
+  if (!existsSync(resolve(RENDERER_DIR, 'index.html'))) {
+    throw new Error(`${RENDERER_DIR}/index.html is missing: run \`npm run build\` first (npm test does).`);
+  }
+
+  const kamailio = await startKamailio({
+    domain: BENCH_DOMAIN,
+    users: lines.map(({ authorizationId, password, username }) => ({ authorizationId, password, username })),
+  });
+
+  let platform: PlatformServer | null = null;
+  try {
+    platform = await startPlatformServer({
+      clientId: BENCH_CLIENT_ID,
+      users: lines.map((line) => platformUserFor(line, kamailio)),
+    });
+    const renderer = await startStaticServer(RENDERER_DIR);
+
+    const startedPlatform = platform;
+    return {
+      kamailio,
+      platform: startedPlatform,
+      renderer,
+      lines,
+      async stop() {
+        await renderer.close();
+        await startedPlatform.close();
+        await kamailio.stop();
+      },
+    };
+  } catch (error) {
+    await platform?.close();
+    await kamailio.stop();
+    throw error;
+  }
+}

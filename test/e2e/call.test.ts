@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { readAudioPackets } from '../bench/peer-connection-probe';
+import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
+import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
+import {
+  callCard,
+  dial,
+  signInWithJwt,
+  waitForCallStatus,
+  waitForIdle,
+  waitForRegistered,
+} from '../bench/softphone-ui';
+
+/** Opus at 20 ms frames sends about 50 packets per second; 25 proves audio flows. */
+const MIN_AUDIO_PACKETS = 25;
+
+describe('end-to-end call between two softphones', () => {
+  const alice = benchLine(1, 'Alice Bench');
+  const bob = benchLine(2, 'Bob Bench');
+  let bench: SoftphoneBench;
+  let a: SoftphoneInstance;
+  let b: SoftphoneInstance;
+
+  beforeAll(async () => {
+    bench = await startSoftphoneBench([alice, bob]);
+    [a, b] = await Promise.all([
+      startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
+      startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await bench?.stop();
+  });
+
+  it('signs in, registers, calls with audio both ways and hangs up', async () => {
+    await Promise.all([
+      signInWithJwt(a.page, bench.platform.url, alice.jwtCredential),
+      signInWithJwt(b.page, bench.platform.url, bob.jwtCredential),
+    ]);
+    await Promise.all([waitForRegistered(a.page), waitForRegistered(b.page)]);
+    const registeredAt = Date.now();
+
+    await expect(a.page.getByLabel('Account').textContent()).resolves.toContain('Alice Bench');
+    expect(await bench.kamailio.contacts(`sip:${alice.username}@${bench.kamailio.domain}`)).toHaveLength(1);
+    expect(await bench.kamailio.contacts(`sip:${bob.username}@${bench.kamailio.domain}`)).toHaveLength(1);
+
+    const callClickedAt = Date.now();
+    await dial(a.page, bob.username);
+
+    await waitForCallStatus(b.page, 'ringing');
+    await expect(callCard(b.page).getByLabel('Remote party').textContent()).resolves.toContain(alice.username);
+    await b.page.getByRole('button', { name: 'Answer' }).click();
+
+    await Promise.all([waitForCallStatus(a.page, 'established'), waitForCallStatus(b.page, 'established')]);
+    const establishedAt = Date.now();
+    await expect(callCard(a.page).getByLabel('Remote party').textContent()).resolves.toContain(bob.username);
+
+    await expect
+      .poll(async () => (await readAudioPackets(a.page)).packetsReceived, { timeout: 10_000 })
+      .toBeGreaterThan(MIN_AUDIO_PACKETS);
+    await expect
+      .poll(async () => (await readAudioPackets(b.page)).packetsReceived, { timeout: 10_000 })
+      .toBeGreaterThan(MIN_AUDIO_PACKETS);
+    expect((await readAudioPackets(a.page)).packetsSent).toBeGreaterThan(MIN_AUDIO_PACKETS);
+    expect((await readAudioPackets(b.page)).packetsSent).toBeGreaterThan(MIN_AUDIO_PACKETS);
+
+    await a.page.getByRole('button', { name: 'Hang up' }).click();
+    await Promise.all([waitForIdle(a.page), waitForIdle(b.page)]);
+
+    expect((await readAudioPackets(a.page)).openPeerConnections).toBe(0);
+    expect((await readAudioPackets(b.page)).openPeerConnections).toBe(0);
+    await expect(b.page.getByLabel('Last call').textContent()).resolves.toContain('hung up remotely');
+
+    console.log(
+      `[bench] renderer load → Registered: ${registeredAt - Math.max(a.loadedAt, b.loadedAt)} ms (includes sign-in and provisioning); ` +
+        `Call → Established: ${establishedAt - callClickedAt} ms (includes answering)`,
+    );
+  });
+
+  it('unregisters on quit so the registrar keeps no stale contact', async () => {
+    const aor = `sip:${alice.username}@${bench.kamailio.domain}`;
+    expect(await bench.kamailio.contacts(aor)).toHaveLength(1);
+
+    expect(await a.quit()).toBe(true);
+
+    expect(await bench.kamailio.contacts(aor)).toEqual([]);
+  });
+});
