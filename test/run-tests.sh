@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [[ "${1:-}" != "--bench" ]]; then
+  npm run --silent typecheck
+fi
 npx electron-vite build
 
 if [[ "${1:-}" == "--bench" ]]; then

@@ -1,0 +1,361 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { describeSignInFailure } from '../../src/main/auth-errors';
+import { AuthSession, NotSignedInError, REFRESH_MARGIN_MS, SessionExpiredError } from '../../src/main/auth-session';
+import { CredentialAccount } from '../../src/main/credential-store';
+import { silentLogger } from '../../src/main/logger';
+import { createPlatformClient, PlatformError, type PlatformClient } from '../../src/main/platform-client';
+import { fetchSignedInUser } from '../../src/main/signed-in-user';
+import type { PlatformServer } from '../bench/platform-server';
+import {
+  ALICE,
+  APP_NAME,
+  APP_VERSION,
+  CLIENT_ID,
+  createClock,
+  createMemoryCredentialStore,
+  EXTENSION_PATH,
+  REVOKE_PATH,
+  startTestPlatform,
+  TOKEN_PATH,
+} from './helpers';
+
+const ACCESS_TTL_MS = 3600 * 1000;
+
+let server: PlatformServer | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+interface Harness {
+  server: PlatformServer;
+  clock: ReturnType<typeof createClock>;
+  store: ReturnType<typeof createMemoryCredentialStore>;
+  client: PlatformClient;
+  auth: AuthSession;
+  tokenRequests: () => number;
+  /** A second session over the same keychain, as after an app restart. */
+  restart: (baseUrl?: string) => AuthSession;
+}
+
+async function setUp(options: { clientSecret?: string; serverClientSecret?: string } = {}): Promise<Harness> {
+  const clock = createClock();
+  server = await startTestPlatform({ now: clock.now, clientSecret: options.serverClientSecret ?? options.clientSecret });
+  const started = server;
+  const store = createMemoryCredentialStore();
+
+  const makeSession = (baseUrl: string) => {
+    const client = createPlatformClient({
+      fetch,
+      baseUrl: () => baseUrl,
+      appName: APP_NAME,
+      appVersion: APP_VERSION,
+      now: clock.now,
+      logger: silentLogger,
+    });
+    const auth = new AuthSession({
+      client,
+      credentialStore: store,
+      clientCredentials: () => ({ clientId: CLIENT_ID, clientSecret: options.clientSecret ?? null }),
+      baseUrl: () => baseUrl,
+      now: clock.now,
+      logger: silentLogger,
+    });
+    return { client, auth };
+  };
+
+  const { client, auth } = makeSession(started.url);
+  return {
+    server: started,
+    clock,
+    store,
+    client,
+    auth,
+    tokenRequests: () => started.count(TOKEN_PATH),
+    restart: (baseUrl = started.url) => makeSession(baseUrl).auth,
+  };
+}
+
+function storedTokens(harness: Harness): { accessToken: string; refreshToken: string } | null {
+  const text = harness.store.entries.get(CredentialAccount.OAuthTokens);
+  return text === undefined ? null : (JSON.parse(text) as { tokens: { accessToken: string; refreshToken: string } }).tokens;
+}
+
+function rateLimitFault(retryAfter: string) {
+  return {
+    path: TOKEN_PATH,
+    status: 429,
+    body: { errorCode: 'CMN-301', message: 'Request rate exceeded', errors: [] },
+    headers: { 'Retry-After': retryAfter, 'X-Rate-Limit-Group': 'Auth' },
+  };
+}
+
+describe('JWT sign-in', () => {
+  it('stores JWT sign-in tokens in keychain', async () => {
+    const harness = await setUp();
+
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+
+    const [request] = harness.server.requests;
+    expect(request?.path).toBe(TOKEN_PATH);
+    expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(request?.headers.authorization).toBeUndefined();
+    expect(request?.body).toEqual({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion: ALICE.jwtCredential,
+      client_id: CLIENT_ID,
+    });
+    expect(harness.auth.isSignedIn).toBe(true);
+    expect(harness.auth.ownerId).toBe(ALICE.ownerId);
+    expect(storedTokens(harness)?.accessToken).toBe(harness.server.tokens.issuedAccess()[0]);
+    expect(storedTokens(harness)?.refreshToken).toBe(harness.server.tokens.issuedRefresh()[0]);
+    expect(harness.store.writes).toEqual([CredentialAccount.OAuthTokens]);
+  });
+
+  it('authenticates a confidential client with HTTP Basic', async () => {
+    const harness = await setUp({ clientSecret: 'main-test-secret' });
+
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+
+    const request = harness.server.requests[0];
+    const expected = `Basic ${Buffer.from(`${CLIENT_ID}:main-test-secret`).toString('base64')}`;
+    expect(request?.headers.authorization).toBe(expected);
+    expect(request?.body).not.toHaveProperty('client_id');
+    expect(request?.status).toBe(200);
+  });
+
+  it('reports a rejected JWT and keeps nothing', async () => {
+    const harness = await setUp();
+
+    const error = await harness.auth.signInWithJwt('wrong-jwt').catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(PlatformError);
+    expect((error as PlatformError).oauthError).toBe('invalid_grant');
+    expect(harness.auth.isSignedIn).toBe(false);
+    expect(harness.store.entries.size).toBe(0);
+    const userError = describeSignInFailure(error);
+    expect(userError.code).toBe('OAU-140');
+    expect(userError.message).toContain('rejected the JWT credential');
+    expect(userError.action).toContain('JWT credential');
+  });
+
+  it('reports a client the platform rejects', async () => {
+    // The server expects HTTP Basic with a secret; this client sends client_id only.
+    const harness = await setUp({ serverClientSecret: 'main-test-secret' });
+
+    const error = await harness.auth.signInWithJwt(ALICE.jwtCredential).catch((caught: unknown) => caught);
+
+    expect(describeSignInFailure(error).code).toBe('invalid_client');
+    expect(describeSignInFailure(error).action).toContain('client id');
+  });
+});
+
+describe('token refresh', () => {
+  it('refreshes 60 s before expiry and not earlier', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    const firstToken = harness.server.tokens.issuedAccess()[0];
+
+    harness.clock.advance(ACCESS_TTL_MS - REFRESH_MARGIN_MS - 1000);
+    expect(await harness.auth.getAccessToken()).toBe(firstToken);
+    expect(harness.tokenRequests()).toBe(1);
+
+    harness.clock.advance(2000);
+    const refreshed = await harness.auth.getAccessToken();
+
+    expect(refreshed).not.toBe(firstToken);
+    expect(refreshed).toBe(harness.server.tokens.issuedAccess()[1]);
+    expect(harness.tokenRequests()).toBe(2);
+    expect(harness.server.requests.at(-1)?.body).toMatchObject({ grant_type: 'refresh_token', client_id: CLIENT_ID });
+    expect(storedTokens(harness)?.accessToken).toBe(refreshed);
+    expect(storedTokens(harness)?.refreshToken).toBe(harness.server.tokens.issuedRefresh()[1]);
+  });
+
+  it('shares one refresh among concurrent callers', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    harness.clock.advance(ACCESS_TTL_MS);
+
+    const users = await Promise.all(
+      Array.from({ length: 5 }, () => fetchSignedInUser(harness.client, harness.auth)),
+    );
+
+    expect(users.map((user) => user.name)).toEqual(Array(5).fill(ALICE.name));
+    expect(harness.tokenRequests()).toBe(2);
+    expect(harness.server.count(EXTENSION_PATH)).toBe(5);
+    expect(harness.server.requests.filter((request) => request.status === 401)).toEqual([]);
+  });
+
+  it('refreshes once and retries once after a 401', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    harness.server.inject({
+      path: EXTENSION_PATH,
+      status: 401,
+      body: { errorCode: 'TokenInvalid', message: 'Token not found', errors: [] },
+    });
+
+    const user = await fetchSignedInUser(harness.client, harness.auth);
+
+    expect(user).toEqual({ name: ALICE.name, extensionNumber: ALICE.extensionNumber });
+    expect(harness.tokenRequests()).toBe(2);
+    expect(harness.server.count(EXTENSION_PATH)).toBe(2);
+    const retried = harness.server.requests.filter((request) => request.path === EXTENSION_PATH);
+    expect(retried[1]?.headers.authorization).toBe(`Bearer ${harness.server.tokens.issuedAccess()[1]}`);
+  });
+
+  it('reports a second 401 instead of looping', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    harness.server.inject({
+      path: EXTENSION_PATH,
+      status: 401,
+      times: Infinity,
+      body: { errorCode: 'TokenInvalid', message: 'Token not found', errors: [] },
+    });
+
+    const error = await fetchSignedInUser(harness.client, harness.auth).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(PlatformError);
+    expect((error as PlatformError).status).toBe(401);
+    expect(harness.server.count(EXTENSION_PATH)).toBe(2);
+    expect(harness.tokenRequests()).toBe(2);
+  });
+
+  it('expires the session on invalid_grant', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    const expired: SessionExpiredError[] = [];
+    harness.auth.onExpired((error) => expired.push(error));
+    harness.server.revokeSessions(ALICE.ownerId);
+
+    const error = await fetchSignedInUser(harness.client, harness.auth).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(SessionExpiredError);
+    expect((error as SessionExpiredError).userError).toEqual({
+      code: 'invalid_grant',
+      message: 'Your RingCentral session has expired or was revoked.',
+      action: 'Sign in again.',
+    });
+    expect(expired).toHaveLength(1);
+    expect(harness.auth.isSignedIn).toBe(false);
+    expect(harness.store.entries.has(CredentialAccount.OAuthTokens)).toBe(false);
+    expect(harness.tokenRequests()).toBe(2);
+
+    // No further token requests once signed out.
+    await expect(harness.auth.getAccessToken()).rejects.toBeInstanceOf(NotSignedInError);
+    await expect(fetchSignedInUser(harness.client, harness.auth)).rejects.toBeInstanceOf(NotSignedInError);
+    expect(harness.tokenRequests()).toBe(2);
+  });
+
+  it('expires without request after refresh expiry', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    harness.clock.advance(604_800 * 1000);
+
+    await expect(harness.auth.getAccessToken()).rejects.toMatchObject({ reason: 'refresh-token-expired' });
+    expect(harness.tokenRequests()).toBe(1);
+    expect(harness.store.entries.size).toBe(0);
+  });
+});
+
+describe('rate limit on the token endpoint', () => {
+  it('surfaces Retry-After and sends exactly one request', async () => {
+    const harness = await setUp();
+    harness.server.inject(rateLimitFault('30'));
+
+    const error = await harness.auth.signInWithJwt(ALICE.jwtCredential).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(PlatformError);
+    expect(error).toMatchObject({ status: 429, errorCode: 'CMN-301', retryAfterSeconds: 30, rateLimitGroup: 'Auth' });
+    expect(harness.tokenRequests()).toBe(1);
+    expect(describeSignInFailure(error).action).toBe('Wait 30 seconds, then sign in again.');
+
+    // A second attempt inside the window fails without a request.
+    harness.clock.advance(10_000);
+    const again = await harness.auth.signInWithJwt(ALICE.jwtCredential).catch((caught: unknown) => caught);
+    expect(again).toMatchObject({ status: 429, retryAfterSeconds: 20 });
+    expect(harness.tokenRequests()).toBe(1);
+
+    harness.clock.advance(21_000);
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    expect(harness.tokenRequests()).toBe(2);
+  });
+
+  it('keeps valid token when refresh rate-limited', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    const firstToken = harness.server.tokens.issuedAccess()[0];
+    harness.clock.advance(ACCESS_TTL_MS - 30_000);
+    harness.server.inject(rateLimitFault('60'));
+
+    expect(await harness.auth.getAccessToken()).toBe(firstToken);
+    expect(await harness.auth.getAccessToken()).toBe(firstToken);
+    expect(harness.tokenRequests()).toBe(2);
+
+    harness.clock.advance(40_000);
+    await expect(harness.auth.getAccessToken()).rejects.toMatchObject({ status: 429 });
+    expect(harness.tokenRequests()).toBe(2);
+    expect(harness.auth.isSignedIn).toBe(true);
+  });
+});
+
+describe('sign-out', () => {
+  it('revokes and deletes the entry', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    const refreshToken = harness.server.tokens.issuedRefresh()[0];
+
+    await harness.auth.signOut();
+
+    expect(harness.server.count(REVOKE_PATH)).toBe(1);
+    expect(harness.server.requests.at(-1)?.body).toEqual({ token: refreshToken, client_id: CLIENT_ID });
+    expect(harness.server.tokens.revoked()).toContain(refreshToken);
+    expect(harness.store.entries.size).toBe(0);
+    expect(harness.auth.isSignedIn).toBe(false);
+  });
+
+  it('deletes the entry when revoke fails', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    harness.server.inject({ path: REVOKE_PATH, kind: 'drop' });
+
+    await harness.auth.signOut();
+
+    expect(harness.store.entries.size).toBe(0);
+  });
+});
+
+describe('restore', () => {
+  it('restores the stored session after a restart', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+
+    const restarted = harness.restart();
+
+    expect(await restarted.restore()).toBe(true);
+    expect(restarted.ownerId).toBe(ALICE.ownerId);
+    expect(await restarted.getAccessToken()).toBe(harness.server.tokens.issuedAccess()[0]);
+    expect(harness.tokenRequests()).toBe(1);
+  });
+
+  it('discards a session stored for another server', async () => {
+    const harness = await setUp();
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+
+    const restarted = harness.restart('https://platform.devtest.ringcentral.com');
+
+    expect(await restarted.restore()).toBe(false);
+    expect(harness.store.entries.size).toBe(0);
+  });
+
+  it('discards an entry that is not a session', async () => {
+    const harness = await setUp();
+    harness.store.entries.set(CredentialAccount.OAuthTokens, '{"accessToken": 1');
+
+    expect(await harness.auth.restore()).toBe(false);
+    expect(harness.store.entries.size).toBe(0);
+  });
+});

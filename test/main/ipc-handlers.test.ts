@@ -1,0 +1,231 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+
+import type { AppState, PublicSettings } from '../../src/shared/app-state';
+import { IpcChannel, type IpcRequest, type IpcResponse } from '../../src/shared/ipc';
+import { createAppUrlMatcher } from '../../src/main/app-urls';
+import {
+  createIpcHandlers,
+  IpcPayloadError,
+  ipcRequestSchemas,
+  registerIpcHandlers,
+  UntrustedSenderError,
+  type IpcHandlers,
+  type IpcInvokeEventLike,
+  type IpcMainLike,
+} from '../../src/main/ipc-handlers';
+import { createQuitHandshake } from '../../src/main/quit-handshake';
+import type { SoftphoneService } from '../../src/main/softphone-service';
+
+const STATE: AppState = {
+  settings: { server: 'production', customServerUrl: '', clientId: 'abc' },
+  session: { status: 'signed-out', error: null },
+  provisioning: { status: 'idle' },
+};
+
+/** A service stand-in that records which method ran with which argument. */
+function createRecordingService(): SoftphoneService & { calls: string[] } {
+  const calls: string[] = [];
+  const quit = createQuitHandshake();
+  return {
+    calls,
+    ready: Promise.resolve(),
+    getState: async () => {
+      calls.push('getState');
+      return STATE;
+    },
+    subscribe: () => () => {},
+    saveSettings: async (settings) => {
+      calls.push(`saveSettings ${JSON.stringify(settings)}`);
+      return { ...STATE, settings };
+    },
+    signInWithJwt: async (jwt) => {
+      calls.push(`signInWithJwt ${jwt}`);
+      return STATE;
+    },
+    signOut: async () => {
+      calls.push('signOut');
+      return STATE;
+    },
+    provision: async () => {
+      calls.push('provision');
+      return STATE;
+    },
+    notifyQuitReady: () => {
+      calls.push('notifyQuitReady');
+      quit.notifyReady();
+    },
+    waitForQuitReady: (timeoutMs) => quit.waitForReady(timeoutMs),
+  };
+}
+
+type RegisteredListener = (event: IpcInvokeEventLike, ...args: unknown[]) => unknown;
+
+/** Creates a stand-in for Electron's ipcMain that records every `handle` call. */
+function createFakeIpcMain(): IpcMainLike & { handlers: Map<string, RegisteredListener> } {
+  const handlers = new Map<string, RegisteredListener>();
+  return {
+    handlers,
+    handle(channel, listener) {
+      if (handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+      handlers.set(channel, listener);
+    },
+  };
+}
+
+const APP_URL = 'file:///opt/rc-softphone/resources/app.asar/out/renderer/index.html';
+const isAppUrl = createAppUrlMatcher({ fileUrl: APP_URL, devServerUrl: null });
+const fromApp: IpcInvokeEventLike = { senderFrame: { url: APP_URL } };
+
+const VALID_SETTINGS: PublicSettings = { server: 'custom', customServerUrl: 'http://127.0.0.1:8080', clientId: 'abc' };
+
+describe('IPC handler table', () => {
+  it('has a handler and a schema for every channel', () => {
+    expectTypeOf<IpcHandlers[IpcChannel.SaveSettings]>().toEqualTypeOf<
+      (request: IpcRequest<IpcChannel.SaveSettings>) => Promise<IpcResponse<IpcChannel.SaveSettings>>
+    >();
+    expectTypeOf<keyof IpcHandlers>().toEqualTypeOf<IpcChannel>();
+    expectTypeOf<keyof typeof ipcRequestSchemas>().toEqualTypeOf<IpcChannel>();
+
+    const handlers = createIpcHandlers(createRecordingService());
+
+    expect(Object.keys(handlers).sort()).toEqual(Object.values(IpcChannel).sort());
+    expect(Object.keys(ipcRequestSchemas).sort()).toEqual(Object.values(IpcChannel).sort());
+    for (const handler of Object.values(handlers)) {
+      expect(typeof handler).toBe('function');
+    }
+  });
+
+  it('passes valid requests to the service', async () => {
+    const service = createRecordingService();
+    const handlers = createIpcHandlers(service);
+
+    await handlers[IpcChannel.GetState](undefined);
+    await handlers[IpcChannel.SaveSettings](VALID_SETTINGS);
+    await handlers[IpcChannel.SignInWithJwt]({ jwt: ' header.payload.signature ' });
+    await handlers[IpcChannel.SignOut](undefined);
+    await handlers[IpcChannel.Provision](undefined);
+    await handlers[IpcChannel.QuitReady](undefined);
+
+    expect(service.calls).toEqual([
+      'getState',
+      `saveSettings ${JSON.stringify(VALID_SETTINGS)}`,
+      'signInWithJwt header.payload.signature',
+      'signOut',
+      'provision',
+      'notifyQuitReady',
+    ]);
+  });
+
+  const badPayloads: [IpcChannel, unknown, RegExp][] = [
+    [IpcChannel.SignInWithJwt, undefined, /expected object/],
+    [IpcChannel.SignInWithJwt, { jwt: '' }, /jwt: the JWT credential is empty/],
+    [IpcChannel.SignInWithJwt, { jwt: 'a b' }, /whitespace/],
+    [IpcChannel.SignInWithJwt, { jwt: 42 }, /jwt: .*expected string/],
+    [IpcChannel.SignInWithJwt, { jwt: 'x'.repeat(20_000) }, /longer than 16384/],
+    [IpcChannel.SignInWithJwt, { jwt: 'ok', extra: true }, /extra/],
+    [IpcChannel.SaveSettings, { ...VALID_SETTINGS, server: 'moon' }, /server/],
+    [IpcChannel.SaveSettings, { ...VALID_SETTINGS, customServerUrl: 'javascript:alert(1)' }, /customServerUrl/],
+    [IpcChannel.SaveSettings, { ...VALID_SETTINGS, clientSecret: 'x' }, /clientSecret/],
+    [IpcChannel.SaveSettings, 'settings', /expected object/],
+    [IpcChannel.Provision, { force: true }, /expected undefined|expected null|Invalid input/],
+    [IpcChannel.GetState, 'please', /Invalid input|expected/],
+  ];
+
+  for (const [channel, payload, message] of badPayloads) {
+    it(`rejects ${JSON.stringify(payload)?.slice(0, 40)} on ${channel}`, async () => {
+      const service = createRecordingService();
+      const handler = createIpcHandlers(service)[channel] as (request: unknown) => Promise<unknown>;
+
+      const error = await handler(payload).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(IpcPayloadError);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).toContain(channel);
+      expect(service.calls).toEqual([]);
+    });
+  }
+
+  it('does not echo a rejected JWT in the error', async () => {
+    const handlers = createIpcHandlers(createRecordingService());
+
+    const error = (await handlers[IpcChannel.SignInWithJwt]({ jwt: 'secret part' }).catch((caught: unknown) => caught)) as Error;
+
+    expect(error.message).not.toContain('secret part');
+  });
+});
+
+describe('IPC registration', () => {
+  it('registers every channel once with ipcMain.handle', () => {
+    const ipcMain = createFakeIpcMain();
+
+    registerIpcHandlers(ipcMain, createIpcHandlers(createRecordingService()), isAppUrl);
+
+    expect([...ipcMain.handlers.keys()].sort()).toEqual(Object.values(IpcChannel).sort());
+  });
+
+  it('handles calls from the app page', async () => {
+    const ipcMain = createFakeIpcMain();
+    const service = createRecordingService();
+    registerIpcHandlers(ipcMain, createIpcHandlers(service), isAppUrl);
+
+    const state = await ipcMain.handlers.get(IpcChannel.GetState)!(fromApp, undefined);
+    const saved = await ipcMain.handlers.get(IpcChannel.SaveSettings)!(
+      { senderFrame: { url: `${APP_URL}#/settings` } },
+      VALID_SETTINGS,
+    );
+
+    expect(state).toEqual(STATE);
+    expect(saved).toMatchObject({ settings: VALID_SETTINGS });
+  });
+
+  const untrustedSenders: [string, IpcInvokeEventLike][] = [
+    ['a web page', { senderFrame: { url: 'https://evil.example/index.html' } }],
+    ['another local file', { senderFrame: { url: 'file:///tmp/index.html' } }],
+    ['a destroyed frame', { senderFrame: null }],
+    ['a blank page', { senderFrame: { url: 'about:blank' } }],
+  ];
+
+  for (const [name, event] of untrustedSenders) {
+    it(`rejects calls from ${name}`, async () => {
+      const ipcMain = createFakeIpcMain();
+      const service = createRecordingService();
+      registerIpcHandlers(ipcMain, createIpcHandlers(service), isAppUrl);
+
+      for (const channel of Object.values(IpcChannel)) {
+        const listener = ipcMain.handlers.get(channel)!;
+        await expect(Promise.resolve().then(() => listener(event, undefined))).rejects.toBeInstanceOf(UntrustedSenderError);
+      }
+      expect(service.calls).toEqual([]);
+    });
+  }
+
+  it('lets QuitReady end the wait of the quit sequence', async () => {
+    const ipcMain = createFakeIpcMain();
+    const service = createRecordingService();
+    registerIpcHandlers(ipcMain, createIpcHandlers(service), isAppUrl);
+
+    const waiting = service.waitForQuitReady(2_000);
+    await ipcMain.handlers.get(IpcChannel.QuitReady)!(fromApp, undefined);
+
+    expect(await waiting).toBe(true);
+  });
+
+  it('gives up waiting for QuitReady after the timeout', async () => {
+    const service = createRecordingService();
+
+    expect(await service.waitForQuitReady(20)).toBe(false);
+  });
+});
+
+describe('app URL matcher', () => {
+  it('accepts the dev server origin only in development', () => {
+    const matcher = createAppUrlMatcher({ fileUrl: APP_URL, devServerUrl: 'http://localhost:5173' });
+
+    expect(matcher('http://localhost:5173/')).toBe(true);
+    expect(matcher('http://localhost:5173/index.html?x=1')).toBe(true);
+    expect(matcher('http://localhost:5174/')).toBe(false);
+    expect(matcher(APP_URL)).toBe(true);
+    expect(isAppUrl('http://localhost:5173/')).toBe(false);
+    expect(isAppUrl('not a url')).toBe(false);
+  });
+});

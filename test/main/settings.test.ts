@@ -1,0 +1,133 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { normalizeCustomServerUrl, resolvePlatformBaseUrl } from '../../src/main/platform-servers';
+import {
+  createSettingsStore,
+  DEFAULT_SETTINGS,
+  INSTANCE_ID_FILE_NAME,
+  loadOrCreateInstanceId,
+  SETTINGS_FILE_NAME,
+} from '../../src/main/settings';
+import { createSoftphoneService } from '../../src/main/softphone-service';
+import { silentLogger } from '../../src/main/logger';
+import { createMemoryCredentialStore, createRecordingLogger, createTempDir, removeDir } from './helpers';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await createTempDir('settings');
+});
+
+afterEach(async () => {
+  await removeDir(dir);
+});
+
+describe('settings store', () => {
+  it('returns the defaults when no file exists', async () => {
+    const store = createSettingsStore(dir, silentLogger);
+
+    expect(await store.load()).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it('round-trips saved settings through the file', async () => {
+    const store = createSettingsStore(dir, silentLogger);
+    const settings = { server: 'custom', customServerUrl: 'http://127.0.0.1:8080/', clientId: 'abcDEF123' } as const;
+
+    await store.save(settings);
+
+    expect(await createSettingsStore(dir, silentLogger).load()).toEqual(settings);
+    expect(await readdir(dir)).toEqual([SETTINGS_FILE_NAME]);
+  });
+
+  it('keeps a non-JSON file aside', async () => {
+    const path = join(dir, SETTINGS_FILE_NAME);
+    await writeFile(path, '{"server": "sandbox", ');
+    const logger = createRecordingLogger();
+
+    const settings = await createSettingsStore(dir, logger).load();
+
+    expect(settings).toEqual(DEFAULT_SETTINGS);
+    expect(await readFile(`${path}.corrupt`, 'utf8')).toBe('{"server": "sandbox", ');
+    expect(await readdir(dir)).toEqual([`${SETTINGS_FILE_NAME}.corrupt`]);
+    expect(logger.lines.map((line) => line.level)).toEqual(['warn']);
+  });
+
+  it('falls back on wrong field types', async () => {
+    await writeFile(join(dir, SETTINGS_FILE_NAME), JSON.stringify({ server: 'moon', customServerUrl: 3, clientId: '' }));
+    const logger = createRecordingLogger();
+
+    expect(await createSettingsStore(dir, logger).load()).toEqual(DEFAULT_SETTINGS);
+    expect(logger.lines[0]?.fields?.['problem']).toContain('server');
+  });
+
+  it('fills fields missing from an older file with defaults', async () => {
+    await writeFile(join(dir, SETTINGS_FILE_NAME), JSON.stringify({ server: 'sandbox' }));
+
+    expect(await createSettingsStore(dir, silentLogger).load()).toEqual({ ...DEFAULT_SETTINGS, server: 'sandbox' });
+  });
+
+  it('rejects a custom server without a usable URL', async () => {
+    const store = createSettingsStore(dir, silentLogger);
+
+    await expect(store.save({ server: 'custom', customServerUrl: '', clientId: 'x' })).rejects.toThrow(/empty/);
+    await expect(store.save({ server: 'custom', customServerUrl: 'ftp://host', clientId: 'x' })).rejects.toThrow(
+      /http or https/,
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('platform base URL', () => {
+  it('selects production, sandbox and custom servers', () => {
+    expect(resolvePlatformBaseUrl({ server: 'production', customServerUrl: '' })).toBe('https://platform.ringcentral.com');
+    expect(resolvePlatformBaseUrl({ server: 'sandbox', customServerUrl: 'ignored' })).toBe(
+      'https://platform.devtest.ringcentral.com',
+    );
+    expect(resolvePlatformBaseUrl({ server: 'custom', customServerUrl: ' http://127.0.0.1:9/ ' })).toBe(
+      'http://127.0.0.1:9',
+    );
+  });
+
+  it('rejects custom URLs that are not plain http(s)', () => {
+    for (const value of ['not a url', 'file:///etc/passwd', 'https://user:pw@host', 'https://host/?a=1', 'javascript:alert(1)']) {
+      expect(() => normalizeCustomServerUrl(value), value).toThrow(/Invalid custom server URL/);
+    }
+  });
+});
+
+describe('instance id', () => {
+  it('stays the same across two services on one folder', async () => {
+    const create = () =>
+      createSoftphoneService({
+        fetch: () => Promise.reject(new Error('no network in this test')),
+        credentialStore: createMemoryCredentialStore(),
+        settingsDir: dir,
+        appName: 'RCSoftphone',
+        appVersion: '0.1.0',
+        now: Date.now,
+        logger: silentLogger,
+      });
+
+    const first = create();
+    await first.ready;
+    const firstId = (await readFile(join(dir, INSTANCE_ID_FILE_NAME), 'utf8')).trim();
+    const second = create();
+    await second.ready;
+
+    expect(firstId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(await loadOrCreateInstanceId(dir, silentLogger)).toBe(firstId);
+    expect((await readFile(join(dir, INSTANCE_ID_FILE_NAME), 'utf8')).trim()).toBe(firstId);
+  });
+
+  it('replaces a file that does not hold a UUID', async () => {
+    await writeFile(join(dir, INSTANCE_ID_FILE_NAME), 'garbage');
+
+    const id = await loadOrCreateInstanceId(dir, silentLogger);
+
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await loadOrCreateInstanceId(dir, silentLogger)).toBe(id);
+  });
+});
