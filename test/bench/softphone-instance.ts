@@ -38,8 +38,12 @@ export interface SoftphoneInstanceOptions {
   rendererUrl: string;
   /** Folder of the app's data (settings, instance id); a new temp folder when absent. */
   dataDir?: string;
-  /** Keychain to use; a real keytar store under a unique service name when absent. */
+  /** Keychain to use; a real keytar store under `keychainService` when absent. */
   credentialStore?: CredentialStore;
+  /** Keychain service name; pass the one of an earlier instance to restart that installation. */
+  keychainService?: string;
+  /** Functions run in the page before the app loads (probes and marks). */
+  initScripts?: Array<() => void>;
 }
 
 export interface SoftphoneInstance {
@@ -63,7 +67,7 @@ export interface SoftphoneInstance {
 export async function startSoftphoneInstance(options: SoftphoneInstanceOptions): Promise<SoftphoneInstance> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), `softphone-${options.name}-`)));
-  const keychainService = `rc-softphone-bench-${options.name}-${randomUUID()}`;
+  const keychainService = options.keychainService ?? `rc-softphone-bench-${options.name}-${randomUUID()}`;
   const credentialStore = options.credentialStore ?? createKeytarCredentialStore(keytar, keychainService);
 
   const service = createSoftphoneService({
@@ -99,6 +103,7 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
     );
 
     await page.addInitScript(installPeerConnectionProbe);
+    for (const script of options.initScripts ?? []) await page.addInitScript(script);
     await page.addInitScript({ content: await browserBridgeScript() });
     await page.exposeBinding('__benchIpcInvoke', async (source, channel: IpcChannel, payload: unknown) => {
       const handler = registered.get(channel);
