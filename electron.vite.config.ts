@@ -7,7 +7,13 @@ import packageJson from './package.json';
 const appUserAgent = `RCSoftphone/${packageJson.version}`;
 
 export default defineConfig({
-  main: {},
+  main: {
+    build: {
+      // oauth4webapi is published as ESM only, and the main bundle is CommonJS,
+      // so it is bundled instead of loaded with require() at run time.
+      externalizeDeps: { exclude: ['oauth4webapi'] },
+    },
+  },
   preload: {},
   renderer: {
     plugins: [svelte()],

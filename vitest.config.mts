@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The soak runs for minutes: `npm run soak` runs it (vitest.soak.config.mts).
+    exclude: [...configDefaults.exclude, 'test/e2e/soak.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 60_000,

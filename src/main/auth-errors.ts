@@ -1,5 +1,6 @@
 import type { UserFacingError } from '../shared/errors';
 import { InvalidTokenResponseError, SessionExpiredError, SignInCancelledError } from './auth-session';
+import { BrowserSignInError } from './browser-sign-in';
 import { KeychainUnavailableError } from './credential-store';
 import { PlatformError } from './platform-client';
 import { describeCommonPlatformFailure, describeUnknownPlatformError } from './platform-failures';
@@ -8,9 +9,19 @@ import { InvalidExtensionInfoError } from './signed-in-user';
 
 const REQUEST_NAME = 'sign-in';
 
-/** Converts a failed sign-in (token request, keychain, settings) into the error the UI shows. */
-export function describeSignInFailure(error: unknown): UserFacingError {
-  if (error instanceof KeychainUnavailableError || error instanceof SessionExpiredError) {
+/** Sign-in method: OAuth authorization code with PKCE in the browser, or a JWT credential. */
+export type SignInMethod = 'browser' | 'jwt';
+
+/**
+ * Converts a failed sign-in (browser, token request, keychain, settings) into the
+ * error the UI shows. `method` selects the wording of grant and client errors.
+ */
+export function describeSignInFailure(error: unknown, method: SignInMethod = 'jwt'): UserFacingError {
+  if (
+    error instanceof KeychainUnavailableError ||
+    error instanceof SessionExpiredError ||
+    error instanceof BrowserSignInError
+  ) {
     return error.userError;
   }
 
@@ -45,7 +56,7 @@ export function describeSignInFailure(error: unknown): UserFacingError {
   }
 
   if (error instanceof PlatformError) {
-    return describeOAuthError(error);
+    return describeOAuthError(error, method);
   }
 
   return {
@@ -56,9 +67,16 @@ export function describeSignInFailure(error: unknown): UserFacingError {
 }
 
 /** OAuth error codes of the token endpoint (RFC 6749 section 5.2) as RingCentral sends them. */
-function describeOAuthError(error: PlatformError): UserFacingError {
+function describeOAuthError(error: PlatformError, method: SignInMethod): UserFacingError {
   switch (error.oauthError) {
     case 'invalid_grant':
+      if (method === 'browser') {
+        return {
+          code: error.errors[0]?.errorCode ?? 'invalid_grant',
+          message: `The RingCentral platform rejected the authorization code from the browser: ${error.message}`,
+          action: 'Click "Sign in with browser" again.',
+        };
+      }
       return {
         code: error.errors[0]?.errorCode ?? 'invalid_grant',
         message: `The RingCentral platform rejected the JWT credential: ${error.message}`,
@@ -70,10 +88,13 @@ function describeOAuthError(error: PlatformError): UserFacingError {
     case 'unauthorized_client':
       return {
         code: error.oauthError,
-        message: `The RingCentral platform rejected the client id in the settings: ${error.message}`,
+        message: `The RingCentral platform rejected the client id or client secret in the settings: ${error.message}`,
         action:
-          'Check the client id. The app it belongs to must allow the JWT auth flow and run on the server ' +
-          'selected in the settings (production or sandbox).',
+          method === 'browser'
+            ? 'Check the client id and client secret. The app they belong to must allow the Authorization Code ' +
+              'flow and run on the server selected in the settings (production or sandbox).'
+            : 'Check the client id and client secret. The app they belong to must allow the JWT auth flow and run ' +
+              'on the server selected in the settings (production or sandbox).',
       };
     default:
       return describeUnknownPlatformError(error, REQUEST_NAME);

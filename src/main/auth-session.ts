@@ -16,9 +16,23 @@ export const REVOKE_PATH = '/restapi/oauth/revoke';
 /** Access tokens are refreshed this long before they expire, as RingCentral's SDKs do. */
 export const REFRESH_MARGIN_MS = 60_000;
 
+/**
+ * Longest `Retry-After` wait a refresh takes by itself when the access token is
+ * no longer usable; a longer one fails the refresh with the 429.
+ */
+export const MAX_RATE_LIMIT_WAIT_MS = 120_000;
+
 // Used when a 429 from the token endpoint carries no Retry-After header.
 const DEFAULT_TOKEN_RETRY_AFTER_SECONDS = 60;
 const REVOKE_TIMEOUT_MS = 5_000;
+
+// After a failed background refresh the next attempt waits 1 minute, doubling up
+// to 15 minutes, and never less than a Retry-After.
+const BACKGROUND_RETRY_MIN_MS = 60_000;
+const BACKGROUND_RETRY_MAX_MS = 15 * 60_000;
+
+// setTimeout runs a callback at once when the delay exceeds 2^31 - 1 ms.
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
 /** The OAuth client identity of the app; the secret is null for a public client. */
 export interface ClientCredentials {
@@ -26,15 +40,23 @@ export interface ClientCredentials {
   clientSecret: string | null;
 }
 
-/**
- * A grant exchanged at the token endpoint for a new session. The browser PKCE
- * flow adds `{ grant_type: 'authorization_code'; code; redirect_uri; code_verifier }`
- * here and calls `signInWithGrant`.
- */
-export type SignInGrant = {
+/** JWT bearer grant (RFC 7523) with a RingCentral JWT credential. */
+export interface JwtBearerGrant {
   grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer';
   assertion: string;
-};
+}
+
+/** Authorization code grant with the PKCE verifier (RFC 6749 section 4.1.3, RFC 7636 section 4.5). */
+export interface AuthorizationCodeGrant {
+  grant_type: 'authorization_code';
+  code: string;
+  /** Must equal the `redirect_uri` of the authorization request. */
+  redirect_uri: string;
+  code_verifier: string;
+}
+
+/** A grant exchanged at the token endpoint for a new session. */
+export type SignInGrant = JwtBearerGrant | AuthorizationCodeGrant;
 
 /** Reason a session ended without the user signing out. */
 export type SessionExpiryReason = 'refresh-rejected' | 'refresh-token-expired' | 'no-refresh-token';
@@ -99,7 +121,9 @@ export interface AuthSessionOptions {
 /**
  * The OAuth session of the signed-in user. Tokens live in memory and in one
  * keychain entry; nothing is written to disk by this class. Token requests of
- * concurrent callers share one in-flight refresh.
+ * concurrent callers share one in-flight refresh. While signed in, a timer
+ * refreshes the access token `REFRESH_MARGIN_MS` before it expires, so the
+ * refresh token keeps being renewed while the app runs.
  */
 export class AuthSession implements BearerTokenSource {
   private tokens: OAuthTokens | null = null;
@@ -110,6 +134,8 @@ export class AuthSession implements BearerTokenSource {
   /** Incremented on sign-in and sign-out, so a refresh that ends later cannot revive an old session. */
   private generation = 0;
   private readonly expiryListeners = new Set<(error: SessionExpiredError) => void>();
+  private backgroundRefreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private backgroundRefreshFailures = 0;
 
   constructor(private readonly options: AuthSessionOptions) {}
 
@@ -152,6 +178,7 @@ export class AuthSession implements BearerTokenSource {
       ownerId: this.tokens.ownerId,
       accessTokenExpiresAt: this.tokens.accessTokenExpiresAt,
     });
+    this.scheduleBackgroundRefresh();
     return true;
   }
 
@@ -171,6 +198,7 @@ export class AuthSession implements BearerTokenSource {
     const generation = this.generation;
     this.tokens = null;
     this.refreshInFlight = null;
+    this.cancelBackgroundRefresh();
 
     const tokens = await this.requestTokens({ ...grant });
     if (generation !== this.generation) {
@@ -189,6 +217,7 @@ export class AuthSession implements BearerTokenSource {
 
     this.tokens = tokens;
     this.options.logger.info('Signed in', { ownerId: tokens.ownerId, grantType: grant.grant_type });
+    this.scheduleBackgroundRefresh();
   }
 
   async getAccessToken(): Promise<string> {
@@ -207,6 +236,9 @@ export class AuthSession implements BearerTokenSource {
         this.options.logger.warn('Refresh failed; using the access token until it expires', { error });
         return tokens.accessToken;
       }
+      if (isRateLimit(error) && this.tokens === tokens) {
+        return this.refreshAfterRateLimit(error);
+      }
       throw error;
     }
   }
@@ -218,7 +250,15 @@ export class AuthSession implements BearerTokenSource {
     if (tokens.accessToken !== rejectedToken) {
       return this.getAccessToken();
     }
-    return this.refresh();
+
+    try {
+      return await this.refresh();
+    } catch (error) {
+      if (isRateLimit(error) && this.tokens === tokens) {
+        return this.refreshAfterRateLimit(error);
+      }
+      throw error;
+    }
   }
 
   /** Refreshes the access token now; concurrent callers share one token request. */
@@ -239,6 +279,7 @@ export class AuthSession implements BearerTokenSource {
     this.generation += 1;
     this.tokens = null;
     this.refreshInFlight = null;
+    this.cancelBackgroundRefresh();
 
     if (tokens !== null) {
       await this.revoke(tokens);
@@ -274,10 +315,12 @@ export class AuthSession implements BearerTokenSource {
     }
 
     this.tokens = fresh;
+    this.backgroundRefreshFailures = 0;
     this.options.logger.info('Refreshed the access token', {
       ownerId: fresh.ownerId,
       accessTokenExpiresAt: fresh.accessTokenExpiresAt,
     });
+    this.scheduleBackgroundRefresh();
 
     try {
       await this.storeTokens(fresh);
@@ -295,6 +338,7 @@ export class AuthSession implements BearerTokenSource {
     const ownerId = this.tokens?.ownerId ?? null;
     this.generation += 1;
     this.tokens = null;
+    this.cancelBackgroundRefresh();
     this.options.logger.warn('Session expired; the user has to sign in again', { reason, ownerId });
 
     try {
@@ -307,6 +351,86 @@ export class AuthSession implements BearerTokenSource {
       listener(error);
     }
     return error;
+  }
+
+  /**
+   * Waits until the token endpoint's `Retry-After` has passed, then refreshes
+   * once more, shared with concurrent callers. A wait longer than
+   * `MAX_RATE_LIMIT_WAIT_MS` is not taken: `error` goes to the caller.
+   */
+  private async refreshAfterRateLimit(error: PlatformError): Promise<string> {
+    const waitMs = this.tokenRequestsBlockedUntil - this.options.now();
+    if (waitMs > MAX_RATE_LIMIT_WAIT_MS) {
+      throw error;
+    }
+
+    const generation = this.generation;
+    if (waitMs > 0) {
+      this.options.logger.warn('Token endpoint returned 429; waiting for Retry-After, then refreshing once', { waitMs });
+      await delay(waitMs);
+    }
+    if (generation !== this.generation) {
+      throw new NotSignedInError();
+    }
+
+    // Another caller may have refreshed while this one waited.
+    const tokens = this.requireTokens();
+    if (this.options.now() < tokens.accessTokenExpiresAt - REFRESH_MARGIN_MS) {
+      return tokens.accessToken;
+    }
+    return this.refresh();
+  }
+
+  /** Schedules the background refresh `REFRESH_MARGIN_MS` before expiry, or after `delayMs`. */
+  private scheduleBackgroundRefresh(delayMs?: number): void {
+    this.cancelBackgroundRefresh();
+    const tokens = this.tokens;
+    if (tokens === null || tokens.refreshToken === null) {
+      return;
+    }
+
+    const dueInMs = delayMs ?? tokens.accessTokenExpiresAt - REFRESH_MARGIN_MS - this.options.now();
+    const timer = setTimeout(() => void this.refreshInBackground(), Math.min(Math.max(dueInMs, 0), MAX_TIMER_DELAY_MS));
+    timer.unref?.();
+    this.backgroundRefreshTimer = timer;
+  }
+
+  private cancelBackgroundRefresh(): void {
+    if (this.backgroundRefreshTimer !== null) {
+      clearTimeout(this.backgroundRefreshTimer);
+      this.backgroundRefreshTimer = null;
+    }
+  }
+
+  private async refreshInBackground(): Promise<void> {
+    this.backgroundRefreshTimer = null;
+    const tokens = this.tokens;
+    if (tokens === null) {
+      return;
+    }
+
+    // A timer capped at MAX_TIMER_DELAY_MS, or a clock change, can fire early.
+    if (this.options.now() < tokens.accessTokenExpiresAt - REFRESH_MARGIN_MS) {
+      this.scheduleBackgroundRefresh();
+      return;
+    }
+
+    try {
+      await this.refresh();
+    } catch (error) {
+      if (error instanceof SessionExpiredError || error instanceof NotSignedInError || this.tokens === null) {
+        return;
+      }
+
+      this.backgroundRefreshFailures += 1;
+      const backoffMs = Math.min(
+        BACKGROUND_RETRY_MIN_MS * 2 ** (this.backgroundRefreshFailures - 1),
+        BACKGROUND_RETRY_MAX_MS,
+      );
+      const retryInMs = Math.max(backoffMs, this.tokenRequestsBlockedUntil - this.options.now());
+      this.options.logger.warn('Background token refresh failed; trying again later', { retryInMs, error });
+      this.scheduleBackgroundRefresh(retryInMs);
+    }
   }
 
   private async requestTokens(form: Record<string, string>): Promise<OAuthTokens> {
@@ -414,6 +538,17 @@ function parseStoredSession(text: string): StoredSession | null {
   } catch {
     return null;
   }
+}
+
+function isRateLimit(error: unknown): error is PlatformError {
+  return error instanceof PlatformError && error.status === 429;
+}
+
+/** Resolves after `ms`; reads the global `setTimeout` at call time, so fake timers in tests apply. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    setTimeout(resolve, ms).unref?.();
+  });
 }
 
 function withRetryAfter(error: PlatformError, retryAfterSeconds: number): PlatformError {

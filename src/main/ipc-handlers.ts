@@ -1,8 +1,15 @@
 import { z } from 'zod';
 
+import type { DesktopPreferences, PhoneStatus, SipTraceEntry } from '../shared/desktop';
 import { IpcChannel, type IpcRequest, type IpcResponse } from '../shared/ipc';
+import { newCallHistoryEntrySchema, type CallHistoryStore } from './call-history';
+import { desktopPreferencesChangeSchema } from './desktop-preferences';
+import { phoneStatusSchema } from './desktop-service';
 import type { Logger } from './logger';
+import { incomingCallIdSchema, incomingCallNoticeSchema, type IncomingCallNotifier } from './notifications';
+import { preferencesSchema, type PreferencesStore } from './preferences';
 import { publicSettingsSchema } from './settings';
+import { sipTraceEntrySchema } from './sip-trace';
 import type { SoftphoneService } from './softphone-service';
 
 /** One async handler per invoke channel, typed by the shared IPC contract. */
@@ -38,6 +45,9 @@ export class UntrustedSenderError extends Error {
 // A JWT credential is a few hundred to a few thousand characters; the limit
 // only stops a renderer from pushing megabytes into the token request.
 const MAX_JWT_LENGTH = 16_384;
+// RingCentral client secrets are about 40 characters; the limit only keeps
+// garbage out of the keychain and the Authorization header.
+const MAX_CLIENT_SECRET_LENGTH = 512;
 
 const noPayload = z.union([z.undefined(), z.null()]).transform((): void => undefined);
 
@@ -53,9 +63,33 @@ export const ipcRequestSchemas: { [C in IpcChannel]: z.ZodType<IpcRequest<C>> } 
       .max(MAX_JWT_LENGTH, `the JWT credential is longer than ${MAX_JWT_LENGTH} characters`)
       .regex(/^\S+$/, 'the JWT credential contains whitespace'),
   }),
+  [IpcChannel.SignInWithBrowser]: noPayload,
+  [IpcChannel.CancelSignIn]: noPayload,
+  [IpcChannel.SaveClientSecret]: z.strictObject({
+    clientSecret: z
+      .string()
+      .trim()
+      .min(1, 'the client secret is empty; send null to delete it')
+      .max(MAX_CLIENT_SECRET_LENGTH, `the client secret is longer than ${MAX_CLIENT_SECRET_LENGTH} characters`)
+      .regex(/^[\x21-\x7e]+$/, 'the client secret may contain only printable ASCII characters without spaces')
+      .nullable(),
+  }),
   [IpcChannel.SignOut]: noPayload,
   [IpcChannel.Provision]: noPayload,
+  [IpcChannel.RequestProvisioning]: z.strictObject({ reason: z.enum(['check-sync', 'sip-auth-failure']) }),
   [IpcChannel.QuitReady]: noPayload,
+  [IpcChannel.GetPreferences]: noPayload,
+  [IpcChannel.SavePreferences]: preferencesSchema,
+  [IpcChannel.GetCallHistory]: noPayload,
+  [IpcChannel.AddCallHistoryEntry]: newCallHistoryEntrySchema,
+  [IpcChannel.MarkMissedCallsSeen]: noPayload,
+  [IpcChannel.ClearCallHistory]: noPayload,
+  [IpcChannel.ShowIncomingCallNotification]: incomingCallNoticeSchema,
+  [IpcChannel.CloseIncomingCallNotification]: incomingCallIdSchema,
+  [IpcChannel.GetDesktopPreferences]: noPayload,
+  [IpcChannel.SetDesktopPreferences]: desktopPreferencesChangeSchema,
+  [IpcChannel.ReportPhoneStatus]: phoneStatusSchema,
+  [IpcChannel.WriteSipTrace]: sipTraceEntrySchema,
 };
 
 /** Validates `payload` against the channel's schema; throws `IpcPayloadError` without echoing the payload. */
@@ -71,11 +105,28 @@ export function parseIpcRequest<C extends IpcChannel>(channel: C, payload: unkno
   return result.data;
 }
 
+/** Main-process parts of the call features: preferences, call history and incoming-call notifications. */
+export interface CallServices {
+  preferences: PreferencesStore;
+  callHistory: CallHistoryStore;
+  incomingCallNotifier: IncomingCallNotifier;
+}
+
+/** Main-process parts of the desktop integration: preferences, the tray's phone status and the SIP trace. */
+export interface DesktopIpcTarget {
+  getPreferences(): Promise<DesktopPreferences>;
+  setPreferences(change: Partial<DesktopPreferences>): Promise<DesktopPreferences>;
+  reportPhoneStatus(status: PhoneStatus): void;
+  writeSipTrace(entry: SipTraceEntry): void;
+}
+
 /**
- * Builds the handler of every invoke channel over the service. Each handler
+ * Builds the handler of every invoke channel over the services. Each handler
  * validates its request at run time too, since it arrives from another process.
  */
-export function createIpcHandlers(service: SoftphoneService): IpcHandlers {
+export function createIpcHandlers(service: SoftphoneService, callServices: CallServices, desktop: DesktopIpcTarget): IpcHandlers {
+  const { preferences, callHistory, incomingCallNotifier } = callServices;
+
   return {
     [IpcChannel.GetState]: async (request) => {
       parseIpcRequest(IpcChannel.GetState, request);
@@ -86,6 +137,18 @@ export function createIpcHandlers(service: SoftphoneService): IpcHandlers {
       const { jwt } = parseIpcRequest(IpcChannel.SignInWithJwt, request);
       return service.signInWithJwt(jwt);
     },
+    [IpcChannel.SignInWithBrowser]: async (request) => {
+      parseIpcRequest(IpcChannel.SignInWithBrowser, request);
+      return service.signInWithBrowser();
+    },
+    [IpcChannel.CancelSignIn]: async (request) => {
+      parseIpcRequest(IpcChannel.CancelSignIn, request);
+      return service.cancelSignIn();
+    },
+    [IpcChannel.SaveClientSecret]: async (request) => {
+      const { clientSecret } = parseIpcRequest(IpcChannel.SaveClientSecret, request);
+      return service.saveClientSecret(clientSecret);
+    },
     [IpcChannel.SignOut]: async (request) => {
       parseIpcRequest(IpcChannel.SignOut, request);
       return service.signOut();
@@ -94,9 +157,51 @@ export function createIpcHandlers(service: SoftphoneService): IpcHandlers {
       parseIpcRequest(IpcChannel.Provision, request);
       return service.provision();
     },
+    [IpcChannel.RequestProvisioning]: async (request) => {
+      const { reason } = parseIpcRequest(IpcChannel.RequestProvisioning, request);
+      service.requestProvisioning(reason);
+    },
     [IpcChannel.QuitReady]: async (request) => {
       parseIpcRequest(IpcChannel.QuitReady, request);
       service.notifyQuitReady();
+    },
+    [IpcChannel.GetPreferences]: async (request) => {
+      parseIpcRequest(IpcChannel.GetPreferences, request);
+      return preferences.load();
+    },
+    [IpcChannel.SavePreferences]: async (request) =>
+      preferences.save(parseIpcRequest(IpcChannel.SavePreferences, request)),
+    [IpcChannel.GetCallHistory]: async (request) => {
+      parseIpcRequest(IpcChannel.GetCallHistory, request);
+      return callHistory.snapshot();
+    },
+    [IpcChannel.AddCallHistoryEntry]: async (request) =>
+      callHistory.add(parseIpcRequest(IpcChannel.AddCallHistoryEntry, request)),
+    [IpcChannel.MarkMissedCallsSeen]: async (request) => {
+      parseIpcRequest(IpcChannel.MarkMissedCallsSeen, request);
+      return callHistory.markMissedSeen();
+    },
+    [IpcChannel.ClearCallHistory]: async (request) => {
+      parseIpcRequest(IpcChannel.ClearCallHistory, request);
+      return callHistory.clear();
+    },
+    [IpcChannel.ShowIncomingCallNotification]: async (request) => {
+      incomingCallNotifier.show(parseIpcRequest(IpcChannel.ShowIncomingCallNotification, request));
+    },
+    [IpcChannel.CloseIncomingCallNotification]: async (request) => {
+      incomingCallNotifier.close(parseIpcRequest(IpcChannel.CloseIncomingCallNotification, request).callId);
+    },
+    [IpcChannel.GetDesktopPreferences]: async (request) => {
+      parseIpcRequest(IpcChannel.GetDesktopPreferences, request);
+      return desktop.getPreferences();
+    },
+    [IpcChannel.SetDesktopPreferences]: async (request) =>
+      desktop.setPreferences(parseIpcRequest(IpcChannel.SetDesktopPreferences, request)),
+    [IpcChannel.ReportPhoneStatus]: async (request) => {
+      desktop.reportPhoneStatus(parseIpcRequest(IpcChannel.ReportPhoneStatus, request));
+    },
+    [IpcChannel.WriteSipTrace]: async (request) => {
+      desktop.writeSipTrace(parseIpcRequest(IpcChannel.WriteSipTrace, request));
     },
   };
 }

@@ -50,9 +50,13 @@ const SECRET_KEY_PATTERN =
   /token|password|passwd|secret|^authorization$|authorizationCode|assertion|jwt|cookie|credential|code_?verifier/i;
 
 const CREDENTIAL_HEADER_PATTERN = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+// The `response` of SIP and HTTP Digest credentials (RFC 3261 section 22.4,
+// RFC 2617 section 3.2.2) is a hash of the password that can be attacked offline.
+const DIGEST_RESPONSE_PATTERN = /\b(response\s*=\s*"?)([0-9a-f]{16,})/gi;
 const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+// A value starting with "[" was already masked by the JWT pattern.
 const SECRET_ASSIGNMENT_PATTERN =
-  /\b(access_token|refresh_token|assertion|password|client_secret|token)=([^&\s]+)/gi;
+  /\b(access_token|refresh_token|assertion|password|client_secret|token)=([^&\s[][^&\s]*)/gi;
 
 /** Returns the placeholder that replaces a secret: it keeps only the length. */
 export function maskSecret(secret: string): string {
@@ -60,12 +64,13 @@ export function maskSecret(secret: string): string {
 }
 
 /**
- * Masks secrets in free text: `Bearer`/`Basic` credentials, JWTs and
- * form-encoded token or password parameters.
+ * Masks secrets in free text: `Bearer`/`Basic` credentials, the `response` of
+ * Digest credentials, JWTs and form-encoded token or password parameters.
  */
 export function redactText(text: string): string {
   return text
     .replace(CREDENTIAL_HEADER_PATTERN, (_match, scheme: string) => `${scheme} [redacted]`)
+    .replace(DIGEST_RESPONSE_PATTERN, (_match, key: string, hash: string) => `${key}${maskSecret(hash)}`)
     .replace(JWT_PATTERN, (jwt) => maskSecret(jwt))
     .replace(SECRET_ASSIGNMENT_PATTERN, (_match, key: string, value: string) => `${key}=${maskSecret(value)}`);
 }

@@ -1,3 +1,5 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
 import type CreateSipRegistrationResponse from '@rc-ex/core/definitions/CreateSipRegistrationResponse';
 import type SipInfoResponse from '@rc-ex/core/definitions/SipInfoResponse';
 import { z } from 'zod';
@@ -21,17 +23,50 @@ export const SIP_PROFILE_DEFAULTS = {
 
 const nonEmptyString = z.string().trim().min(1);
 
-// The fields a WSS entry needs to register; an entry lacking any of them is skipped.
+/**
+ * A host name as SIP URIs allow it (RFC 3261 section 25.1): dot-separated
+ * labels whose last label starts with a letter. The trailing dot that the RFC
+ * allows is rejected, because sip.js 0.21 does not parse it in a WebSocket URL.
+ */
+const HOSTNAME_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+/**
+ * The user part of a SIP URI (RFC 3261 section 25.1: unreserved, escaped and
+ * user-unreserved characters), such as RingCentral's `16505550100*101`.
+ */
+const SIP_USER_PATTERN = /^(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2})+$/;
+/** A digest user name travels in a quoted string: printable ASCII without `"` and `\`. */
+const DIGEST_USER_PATTERN = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** Tells whether `value` is a host name, an IPv4 address or an IPv6 address in brackets. */
+function isHost(value: string): boolean {
+  if (value.startsWith('[') && value.endsWith(']')) return isIPv6(value.slice(1, -1));
+  return isIPv4(value) || (value.length <= 253 && HOSTNAME_PATTERN.test(value));
+}
+
+/** Tells whether `value` is `host` or `host:port` with a port from 1 to 65535, as in outboundProxy and stunServers. */
+function isHostPort(value: string): boolean {
+  const match = /^(.*?)(?::(\d{1,5}))?$/.exec(value);
+  if (match === null) return false;
+
+  const [, host = '', port] = match;
+  return isHost(host) && (port === undefined || (Number(port) >= 1 && Number(port) <= 65535));
+}
+
+const hostPortString = nonEmptyString.refine(isHostPort, 'expected host or host:port');
+
+// The fields a WSS entry needs to register. An entry that lacks one of them is
+// skipped, and so is one whose value cannot form the SIP URI or WebSocket URL.
 const usableWssEntrySchema = z.object({
   transport: z.literal('WSS'),
-  username: nonEmptyString,
+  username: nonEmptyString.regex(SIP_USER_PATTERN),
   password: nonEmptyString,
-  authorizationId: nonEmptyString,
-  domain: nonEmptyString,
-  outboundProxy: nonEmptyString,
+  authorizationId: nonEmptyString.regex(DIGEST_USER_PATTERN),
+  domain: nonEmptyString.refine(isHost, 'expected a host name or IP address'),
+  outboundProxy: hostPortString,
 } satisfies { [K in keyof SipInfoResponse]?: z.ZodType });
 
-// Optional fields of the chosen entry: missing is fine, a wrong type is an error.
+// Optional fields of the chosen entry: missing is fine, a wrong type is an
+// error. A backup proxy or STUN server that is not `host:port` is left out.
 const wssEntryOptionsSchema = z.object({
   outboundProxyBackup: z.string().optional(),
   switchBackInterval: z.number().nonnegative().optional(),
@@ -101,9 +136,11 @@ export async function provisionSipProfile(client: PlatformClient, tokens: Bearer
 
 /**
  * Validates a sip-provision response into a `SipProfile`: the first `sipInfo` entry
- * with transport WSS and non-empty username, password, authorizationId, domain
- * and outboundProxy. Unknown fields are ignored. Throws `ProvisioningError` when
- * there is no such entry or a field the app reads has the wrong type.
+ * with transport WSS and a password, and a username, authorizationId, domain
+ * and outboundProxy that form a valid SIP URI and WebSocket URL. Unknown fields
+ * are ignored, and so are a backup proxy or STUN server that is not `host:port`.
+ * Throws `ProvisioningError` when there is no such entry or a field the app
+ * reads has the wrong type.
  */
 export function parseSipProvisionResponse(body: unknown): SipProfile {
   const response = responseSchema.safeParse(body);
@@ -114,7 +151,7 @@ export function parseSipProvisionResponse(body: unknown): SipProfile {
   const entryIndex = response.data.sipInfo.findIndex((entry) => usableWssEntrySchema.safeParse(entry).success);
   if (entryIndex === -1) {
     throw invalidAnswer(
-      'it has no sipInfo entry for transport WSS with a username, password, authorizationId, domain and outboundProxy',
+      'it has no sipInfo entry for transport WSS with a valid username, password, authorizationId, domain and outboundProxy',
     );
   }
 
@@ -134,9 +171,9 @@ export function parseSipProvisionResponse(body: unknown): SipProfile {
     authorizationId: entry.authorizationId,
     domain: entry.domain,
     outboundProxy: entry.outboundProxy,
-    outboundProxyBackup: outboundProxyBackup?.trim() || null,
+    outboundProxyBackup: usableBackup(outboundProxyBackup, entry.outboundProxy),
     switchBackInterval: switchBackInterval ?? SIP_PROFILE_DEFAULTS.switchBackIntervalSeconds,
-    stunServers: (stunServers ?? []).map((server) => server.trim()).filter((server) => server !== ''),
+    stunServers: (stunServers ?? []).map((server) => server.trim()).filter(isHostPort),
     sipErrorCodes: sipErrorCodes ?? [...SIP_PROFILE_DEFAULTS.sipErrorCodes],
     pollingInterval: pollingInterval ?? SIP_PROFILE_DEFAULTS.pollingIntervalSeconds,
     sipFlags: {
@@ -146,6 +183,12 @@ export function parseSipProvisionResponse(body: unknown): SipProfile {
     },
     deviceId: device?.id === undefined ? null : String(device.id),
   };
+}
+
+/** Returns the backup proxy when it is a `host:port` other than the primary, else null. */
+function usableBackup(value: string | undefined, primary: string): string | null {
+  const backup = value?.trim() ?? '';
+  return isHostPort(backup) && backup !== primary ? backup : null;
 }
 
 function invalidAnswer(reason: string): ProvisioningError {

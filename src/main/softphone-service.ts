@@ -1,15 +1,39 @@
 import { z } from 'zod';
 
-import type { AppState, ProvisioningState, PublicSettings, SessionState, SignedInUser } from '../shared/app-state';
+import type {
+  AppState,
+  ProvisionedLine,
+  ProvisioningState,
+  PublicSettings,
+  SessionState,
+  SignedInUser,
+} from '../shared/app-state';
 import type { UserFacingError } from '../shared/errors';
+import type { ProvisioningRequestReason } from '../shared/ipc';
 import type { SipProfile } from '../shared/sip-profile';
-import { describeSignInFailure } from './auth-errors';
-import { AuthSession, NotSignedInError, SessionExpiredError } from './auth-session';
+import { describeSignInFailure, type SignInMethod } from './auth-errors';
+import { AuthSession, NotSignedInError, SessionExpiredError, type SignInGrant } from './auth-session';
+import {
+  authorizeInBrowser,
+  type BrowserAuthorization,
+  BrowserSignInError,
+  type BrowserSignInOutcome,
+  DEFAULT_BROWSER_SIGN_IN_TIMEOUT_MS,
+} from './browser-sign-in';
 import { CredentialAccount, type CredentialStore, KeychainUnavailableError } from './credential-store';
 import type { Logger } from './logger';
 import { createPlatformClient, type PlatformClient } from './platform-client';
 import { resolvePlatformBaseUrl } from './platform-servers';
 import { describeProvisioningFailure, ProvisioningError } from './provisioning-errors';
+import {
+  createFileRequestLog,
+  ProvisioningScheduler,
+  retryHintFor,
+  type ProvisioningAttemptResult,
+  type ProvisioningTrigger,
+  type RateLimit,
+  type Timers,
+} from './provisioning-scheduler';
 import { createQuitHandshake } from './quit-handshake';
 import {
   createSettingsStore,
@@ -34,10 +58,23 @@ export interface SoftphoneServiceOptions {
   /** Clock in epoch milliseconds; tests move it to reach token expiry. */
   now: () => number;
   logger: Logger;
-  /** OAuth client secret for apps registered as confidential clients; null or absent for public clients. */
-  clientSecret?: string | null;
+  /**
+   * Opens a URL in the system browser (Electron's `shell.openExternal`). Without
+   * it, a browser sign-in fails with "could not open the system browser".
+   */
+  openExternal?: (url: string) => Promise<void>;
+  /** Milliseconds a browser sign-in waits for the browser to come back; 5 minutes unless set. */
+  browserSignInTimeoutMs?: number;
+  /** App name on the page the browser tab ends on after a browser sign-in; "RC Softphone" unless set. */
+  productName?: string;
   /** Provisions the SIP line right after a session is restored at start; true unless set. */
   provisionOnStart?: boolean;
+  /** Timers of the provisioning schedule; the global ones unless set (tests move virtual time). */
+  timers?: Timers;
+  /** Random numbers in [0, 1) for backoff jitter; Math.random unless set. */
+  random?: () => number;
+  /** Overrides the sip-provision rate limit of the Heavy group, for tests only. */
+  provisioningRateLimit?: RateLimit;
 }
 
 /** The main-process API behind the IPC handlers. Every method resolves after start-up loading finished. */
@@ -55,10 +92,36 @@ export interface SoftphoneService {
   saveSettings(settings: PublicSettings): Promise<AppState>;
   /** Signs in, loads the user's name and provisions the SIP line; failures end up in the returned state. */
   signInWithJwt(jwt: string): Promise<AppState>;
-  /** Revokes the session (best effort) and deletes every keychain entry of this app. */
+  /**
+   * Signs in with OAuth (authorization code with PKCE) in the system browser, then
+   * loads the user's name and provisions the SIP line. Resolves when the sign-in
+   * has finished, failed, timed out or been cancelled; failures end up in the state.
+   */
+  signInWithBrowser(): Promise<AppState>;
+  /** Stops a browser sign-in that waits for the browser; resolves with the state afterwards. */
+  cancelSignIn(): Promise<AppState>;
+  /**
+   * Stores the OAuth client secret in the keychain, or deletes it for null.
+   * Keychain failures end up in the session error while signed out.
+   */
+  saveClientSecret(clientSecret: string | null): Promise<AppState>;
+  /**
+   * Revokes the session (best effort) and deletes its keychain entries (tokens,
+   * SIP profile, user). The client secret stays: it belongs to the settings.
+   */
   signOut(): Promise<AppState>;
-  /** Provisions the SIP line again; concurrent calls share one request. */
+  /**
+   * Provisions the SIP line again and resolves with the state once the request
+   * has finished. Concurrent calls share one request; when the rate limit or a
+   * 429's `Retry-After` forbids a request now, it waits until they allow one.
+   */
   provision(): Promise<AppState>;
+  /** Schedules a provisioning request for the SIP engine; returns at once, the result arrives as state. */
+  requestProvisioning(reason: ProvisioningRequestReason): void;
+  /** Records the operating system's network state: offline pauses retries, online runs a waiting one now. */
+  notifyNetworkChange(online: boolean): void;
+  /** Records a resume from sleep: a retry that waits runs now. */
+  notifyResumed(): void;
   /** Records that the renderer has unregistered after `IpcEvent.WillQuit`. */
   notifyQuitReady(): void;
   /** Resolves true when the renderer reported QuitReady, false after `timeoutMs`. */
@@ -78,6 +141,14 @@ const MISSING_CLIENT_ID: UserFacingError = {
 
 const cachedProfileSchema = z.object({ ownerId: z.string().nullable(), profile: sipProfileSchema });
 
+const DEFAULT_PRODUCT_NAME = 'RC Softphone';
+
+/** A browser sign-in in progress; `done` settles after its result is in the state. */
+interface PendingBrowserSignIn {
+  controller: AbortController;
+  done: Promise<boolean>;
+}
+
 /**
  * Creates the service and starts loading the settings, instance id and stored
  * session in the background; `ready` resolves when that is done.
@@ -91,10 +162,14 @@ class DefaultSoftphoneService implements SoftphoneService {
 
   private state: AppState = {
     settings: { ...DEFAULT_SETTINGS },
+    clientSecretStored: false,
     session: { status: 'signed-out', error: null },
     provisioning: { status: 'idle' },
   };
   private instanceId: string | null = null;
+  /** The OAuth client secret from the keychain; null for a public client. */
+  private clientSecret: string | null = null;
+  private browserSignIn: PendingBrowserSignIn | null = null;
   private readonly listeners = new Set<(state: AppState) => void>();
   private readonly logger: Logger;
   private readonly settingsStore: SettingsStore;
@@ -103,8 +178,8 @@ class DefaultSoftphoneService implements SoftphoneService {
   private readonly quitHandshake = createQuitHandshake();
   /** Sign-in, sign-out and settings changes run one at a time, in call order. */
   private operationQueue: Promise<unknown> = Promise.resolve();
-  /** The running provisioning request and the session it belongs to. */
-  private provisionInFlight: { epoch: number; result: Promise<AppState> } | null = null;
+  /** Decides when sip-provision requests are sent: start, polling, requests, retries. */
+  private readonly scheduler: ProvisioningScheduler;
   /** Incremented whenever a session starts or ends, so late results of an old session are dropped. */
   private sessionEpoch = 0;
 
@@ -124,12 +199,23 @@ class DefaultSoftphoneService implements SoftphoneService {
     this.auth = new AuthSession({
       client: this.client,
       credentialStore: options.credentialStore,
-      clientCredentials: () => ({ clientId: this.state.settings.clientId, clientSecret: options.clientSecret ?? null }),
+      clientCredentials: () => ({ clientId: this.state.settings.clientId, clientSecret: this.clientSecret }),
       baseUrl,
       now: options.now,
       logger: options.logger.child('auth'),
     });
     this.auth.onExpired((error) => void this.handleSessionExpired(error));
+
+    this.scheduler = new ProvisioningScheduler({
+      attempt: (trigger) => this.provisionOnce(trigger),
+      onRetryScheduled: (retryAt) => this.showRetryTime(retryAt),
+      now: options.now,
+      logger: options.logger.child('provisioning'),
+      timers: options.timers,
+      random: options.random,
+      requestLog: createFileRequestLog(options.settingsDir),
+      rateLimit: options.provisioningRateLimit,
+    });
 
     this.ready = this.enqueue(() => this.load());
   }
@@ -145,6 +231,8 @@ class DefaultSoftphoneService implements SoftphoneService {
   }
 
   saveSettings(settings: PublicSettings): Promise<AppState> {
+    // A browser sign-in in progress was started for the old settings.
+    this.abortBrowserSignIn();
     return this.enqueue(async () => {
       const parsed = publicSettingsSchema.safeParse(settings);
       if (!parsed.success) {
@@ -161,6 +249,10 @@ class DefaultSoftphoneService implements SoftphoneService {
         this.logger.info('Server or client id changed while signed in; signing out first');
         await this.endSession();
       }
+      if (next.clientId !== previous.clientId && this.state.clientSecretStored) {
+        // The secret belongs to the app of the old client id.
+        await this.deleteClientSecret();
+      }
 
       const saved = await this.settingsStore.save(next);
       this.update({ settings: saved });
@@ -170,40 +262,92 @@ class DefaultSoftphoneService implements SoftphoneService {
   }
 
   signInWithJwt(jwt: string): Promise<AppState> {
+    this.abortBrowserSignIn();
     const signedIn = this.enqueue(async () => {
       if (this.state.session.status === 'signed-in') {
         await this.endSession();
       }
-      return this.signIn(jwt);
+      return this.signIn({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwt }, 'jwt');
     });
 
-    return signedIn.then((succeeded) => (succeeded ? this.provision() : this.state));
+    return signedIn.then((succeeded) => (succeeded ? this.provisionFor('sign-in') : this.state));
+  }
+
+  signInWithBrowser(): Promise<AppState> {
+    this.abortBrowserSignIn();
+    const controller = new AbortController();
+    const pending: PendingBrowserSignIn = { controller, done: this.runBrowserSignIn(controller) };
+    this.browserSignIn = pending;
+
+    const finished = pending.done.finally(() => {
+      if (this.browserSignIn === pending) {
+        this.browserSignIn = null;
+      }
+    });
+    return finished.then((succeeded) => (succeeded ? this.provisionFor('sign-in') : this.state));
+  }
+
+  async cancelSignIn(): Promise<AppState> {
+    const pending = this.browserSignIn;
+    if (pending !== null) {
+      this.logger.info('Browser sign-in cancelled by the user');
+      pending.controller.abort();
+      await pending.done;
+    }
+    return this.getState();
+  }
+
+  saveClientSecret(clientSecret: string | null): Promise<AppState> {
+    return this.enqueue(async () => {
+      try {
+        if (clientSecret === null) {
+          await this.options.credentialStore.delete(CredentialAccount.ClientSecret);
+        } else {
+          await this.options.credentialStore.set(CredentialAccount.ClientSecret, clientSecret);
+        }
+      } catch (error) {
+        const userError = this.describeKeychainFailure(error, 'Could not save the client secret in the keychain');
+        if (this.state.session.status === 'signed-out') {
+          this.update({ session: { status: 'signed-out', error: userError } });
+        }
+        return this.state;
+      }
+
+      this.clientSecret = clientSecret;
+      this.logger.info(clientSecret === null ? 'Client secret deleted' : 'Client secret stored in the keychain');
+      const signedOut = this.state.session.status === 'signed-out';
+      this.update({
+        clientSecretStored: clientSecret !== null,
+        ...(signedOut ? { session: { status: 'signed-out', error: null } } : {}),
+      });
+      return this.state;
+    });
   }
 
   signOut(): Promise<AppState> {
+    this.abortBrowserSignIn();
     return this.enqueue(async () => {
       await this.endSession();
       return this.state;
     });
   }
 
-  async provision(): Promise<AppState> {
-    await this.ready;
+  provision(): Promise<AppState> {
+    return this.provisionFor('user');
+  }
 
-    // A request of an earlier session is not shared: its result will be dropped.
-    if (this.provisionInFlight?.epoch === this.sessionEpoch) {
-      return this.provisionInFlight.result;
-    }
+  requestProvisioning(reason: ProvisioningRequestReason): void {
+    this.logger.info('The SIP engine requested provisioning', { reason });
+    void this.provisionFor(reason);
+  }
 
-    const inFlight = { epoch: this.sessionEpoch, result: this.provisionOnce() };
-    this.provisionInFlight = inFlight;
-    const clear = () => {
-      if (this.provisionInFlight === inFlight) {
-        this.provisionInFlight = null;
-      }
-    };
-    void inFlight.result.then(clear, clear);
-    return inFlight.result;
+  notifyNetworkChange(online: boolean): void {
+    this.logger.info(online ? 'Network connection reported back' : 'Network connection reported lost');
+    this.scheduler.setOnline(online);
+  }
+
+  notifyResumed(): void {
+    this.scheduler.resumed();
   }
 
   notifyQuitReady(): void {
@@ -226,6 +370,7 @@ class DefaultSoftphoneService implements SoftphoneService {
     }
 
     await this.ensureInstanceId();
+    await this.loadClientSecret();
 
     try {
       await this.restoreSession();
@@ -235,8 +380,8 @@ class DefaultSoftphoneService implements SoftphoneService {
     }
 
     if (this.state.session.status === 'signed-in' && this.options.provisionOnStart !== false) {
-      // Not awaited: `provision` waits for `ready`, which this method completes.
-      void this.provision();
+      // Not awaited: `provisionFor` waits for `ready`, which this method completes.
+      void this.provisionFor('start');
     }
   }
 
@@ -263,8 +408,112 @@ class DefaultSoftphoneService implements SoftphoneService {
     }
   }
 
+  /**
+   * Runs a browser sign-in: shows the waiting state, waits for the browser
+   * outside the operation queue (so Cancel, sign-out and settings stay usable),
+   * then exchanges the code in the queue. Returns whether the user is signed in.
+   */
+  private async runBrowserSignIn(controller: AbortController): Promise<boolean> {
+    const target = await this.enqueue(async () => {
+      if (controller.signal.aborted) {
+        return null;
+      }
+      if (this.state.session.status === 'signed-in') {
+        await this.endSession();
+      }
+      const settingsProblem = this.checkSettingsForSignIn();
+      if (settingsProblem !== null) {
+        this.update({ session: { status: 'signed-out', error: settingsProblem } });
+        return null;
+      }
+
+      this.sessionEpoch += 1;
+      this.scheduler.reset();
+      this.update({ session: { status: 'waiting-for-browser' }, provisioning: { status: 'idle' } });
+      return { baseUrl: resolvePlatformBaseUrl(this.state.settings), clientId: this.state.settings.clientId };
+    });
+    if (target === null) {
+      return false;
+    }
+
+    let authorization: BrowserAuthorization;
+    try {
+      authorization = await authorizeInBrowser({
+        ...target,
+        openExternal: this.options.openExternal ?? rejectOpenExternal,
+        timeoutMs: this.options.browserSignInTimeoutMs ?? DEFAULT_BROWSER_SIGN_IN_TIMEOUT_MS,
+        signal: controller.signal,
+        productName: this.options.productName ?? DEFAULT_PRODUCT_NAME,
+        logger: this.options.logger.child('browser-sign-in'),
+      });
+    } catch (error) {
+      return this.enqueue(async () => {
+        const cancelled = error instanceof BrowserSignInError && error.reason === 'cancelled';
+        this.endBrowserWait(controller, cancelled ? null : describeSignInFailure(error, 'browser'));
+        return false;
+      });
+    }
+
+    return this.enqueue(async () => {
+      if (controller.signal.aborted || this.state.session.status !== 'waiting-for-browser') {
+        const cancelled = new BrowserSignInError('cancelled', 'cancelled in the app');
+        authorization.finish({ ok: false, error: cancelled.userError });
+        this.endBrowserWait(controller, null);
+        return false;
+      }
+
+      const succeeded = await this.signIn(authorization.grant, 'browser');
+      authorization.finish(this.describeSignInOutcome());
+      return succeeded;
+    });
+  }
+
+  /** Returns the result of the last sign-in as the browser tab shows it. */
+  private describeSignInOutcome(): BrowserSignInOutcome {
+    const session = this.state.session;
+    if (session.status === 'signed-in') {
+      return { ok: true, user: session.user };
+    }
+    const error = session.status === 'signed-out' ? session.error : null;
+    return { ok: false, error: error ?? describeSignInFailure(new NotSignedInError(), 'browser') };
+  }
+
+  /** Shows the end of a browser sign-in that did not reach the token exchange. */
+  private endBrowserWait(controller: AbortController, error: UserFacingError | null): void {
+    // A newer sign-in, a sign-out or a settings change may already have set the state.
+    if (this.browserSignIn?.controller !== controller || this.state.session.status !== 'waiting-for-browser') {
+      return;
+    }
+    this.update({ session: { status: 'signed-out', error } });
+  }
+
+  /** Aborts a browser sign-in that is waiting for the browser; its result no longer counts. */
+  private abortBrowserSignIn(): void {
+    this.browserSignIn?.controller.abort();
+  }
+
+  private async loadClientSecret(): Promise<void> {
+    try {
+      this.clientSecret = await this.options.credentialStore.get(CredentialAccount.ClientSecret);
+      this.update({ clientSecretStored: this.clientSecret !== null });
+    } catch (error) {
+      this.logger.error('Could not read the client secret from the keychain', { error });
+    }
+  }
+
+  private async deleteClientSecret(): Promise<void> {
+    this.clientSecret = null;
+    this.update({ clientSecretStored: false });
+    try {
+      await this.options.credentialStore.delete(CredentialAccount.ClientSecret);
+      this.logger.info('Client id changed; deleted the client secret of the old one');
+    } catch (error) {
+      this.logger.error('Could not delete the client secret of the old client id', { error });
+    }
+  }
+
   /** Runs the sign-in steps; returns whether the user is signed in afterwards. */
-  private async signIn(jwt: string): Promise<boolean> {
+  private async signIn(grant: SignInGrant, method: SignInMethod): Promise<boolean> {
     const settingsProblem = this.checkSettingsForSignIn();
     if (settingsProblem !== null) {
       this.update({ session: { status: 'signed-out', error: settingsProblem } });
@@ -272,15 +521,16 @@ class DefaultSoftphoneService implements SoftphoneService {
     }
 
     this.sessionEpoch += 1;
+    this.scheduler.reset();
     this.update({ session: { status: 'signing-in' }, provisioning: { status: 'idle' } });
 
     let user: SignedInUser;
     try {
-      await this.auth.signInWithJwt(jwt);
+      await this.auth.signInWithGrant(grant);
       user = await fetchSignedInUser(this.client, this.auth);
     } catch (error) {
-      const userError = describeSignInFailure(error);
-      this.logger.warn('Sign-in failed', { code: userError.code, error });
+      const userError = describeSignInFailure(error, method);
+      this.logger.warn('Sign-in failed', { method, code: userError.code, error });
       await this.discardFailedSignIn();
       this.update({ session: { status: 'signed-out', error: userError } });
       return false;
@@ -291,16 +541,25 @@ class DefaultSoftphoneService implements SoftphoneService {
     return true;
   }
 
-  private async provisionOnce(): Promise<AppState> {
+  private async provisionFor(trigger: ProvisioningTrigger): Promise<AppState> {
+    await this.ready;
+    await this.scheduler.request(trigger);
+    return this.state;
+  }
+
+  /** Sends one sip-provision request and applies its result to the state; never throws. */
+  private async provisionOnce(trigger: ProvisioningTrigger): Promise<ProvisioningAttemptResult> {
     if (this.state.session.status !== 'signed-in') {
-      this.logger.warn('Provisioning requested while signed out; ignoring it');
-      return this.state;
+      this.logger.warn('Provisioning requested while signed out; ignoring it', { trigger });
+      return { outcome: 'abandoned' };
     }
 
     const epoch = this.sessionEpoch;
-    this.update({ provisioning: { status: 'provisioning' } });
+    const line = this.currentLine();
+    this.update({ provisioning: { status: 'provisioning', line } });
 
     let next: ProvisioningState;
+    let result: ProvisioningAttemptResult;
     try {
       const instanceId = await this.ensureInstanceId();
       if (instanceId === null) {
@@ -313,7 +572,9 @@ class DefaultSoftphoneService implements SoftphoneService {
 
       const profile = await provisionSipProfile(this.client, this.auth);
       next = { status: 'ready', profile, instanceId };
+      result = { outcome: 'succeeded', pollingIntervalSeconds: profile.pollingInterval };
       this.logger.info('SIP line provisioned', {
+        trigger,
         outboundProxy: profile.outboundProxy,
         deviceId: profile.deviceId,
         outboundCallsEnabled: profile.sipFlags.outboundCallsEnabled,
@@ -325,23 +586,48 @@ class DefaultSoftphoneService implements SoftphoneService {
     } catch (error) {
       if (error instanceof SessionExpiredError || error instanceof NotSignedInError) {
         // The expiry listener or the sign-out already reset the state.
-        return this.state;
+        return { outcome: 'abandoned' };
       }
 
       const userError = describeProvisioningFailure(error);
-      this.logger.warn('SIP provisioning failed', { code: userError.code, error });
-      next = { status: 'failed', error: userError };
+      result = { outcome: 'failed', retry: retryHintFor(error) };
+      this.logger.warn('SIP provisioning failed', { trigger, code: userError.code, retry: result.retry.kind, error });
+      next = { status: 'failed', error: userError, retryAt: null, line };
     }
 
-    if (epoch === this.sessionEpoch) {
-      this.update({ provisioning: next });
+    if (epoch !== this.sessionEpoch) {
+      return { outcome: 'abandoned' };
     }
-    return this.state;
+    this.update({ provisioning: next });
+    return result;
+  }
+
+  /** Returns the profile the renderer registers with now, if any. */
+  private currentLine(): ProvisionedLine | null {
+    const provisioning = this.state.provisioning;
+    switch (provisioning.status) {
+      case 'ready':
+        return { profile: provisioning.profile, instanceId: provisioning.instanceId };
+      case 'provisioning':
+      case 'failed':
+        return provisioning.line;
+      case 'idle':
+        return null;
+    }
+  }
+
+  /** Shows the time of the next automatic provisioning attempt on a failed state. */
+  private showRetryTime(retryAt: number | null): void {
+    const provisioning = this.state.provisioning;
+    if (provisioning.status === 'failed' && provisioning.retryAt !== retryAt) {
+      this.update({ provisioning: { ...provisioning, retryAt } });
+    }
   }
 
   /** Signs out and deletes every keychain entry; keychain failures end up in the session error. */
   private async endSession(): Promise<void> {
     this.sessionEpoch += 1;
+    this.scheduler.reset();
     let error: UserFacingError | null = null;
 
     try {
@@ -363,6 +649,7 @@ class DefaultSoftphoneService implements SoftphoneService {
 
   private async handleSessionExpired(error: SessionExpiredError): Promise<void> {
     this.sessionEpoch += 1;
+    this.scheduler.reset();
     this.update({ session: { status: 'signed-out', error: error.userError }, provisioning: { status: 'idle' } });
 
     for (const account of [CredentialAccount.SipProfile, CredentialAccount.SignedInUser]) {
@@ -461,7 +748,12 @@ class DefaultSoftphoneService implements SoftphoneService {
     return result;
   }
 
-  private update(change: { settings?: PublicSettings; session?: SessionState; provisioning?: ProvisioningState }): void {
+  private update(change: {
+    settings?: PublicSettings;
+    clientSecretStored?: boolean;
+    session?: SessionState;
+    provisioning?: ProvisioningState;
+  }): void {
     this.state = { ...this.state, ...change };
     for (const listener of this.listeners) {
       try {
@@ -471,6 +763,10 @@ class DefaultSoftphoneService implements SoftphoneService {
       }
     }
   }
+}
+
+function rejectOpenExternal(): Promise<void> {
+  return Promise.reject(new Error('this build has no connection to the system browser'));
 }
 
 /** Returns the server a session belongs to; the custom URL matters only when it is selected. */

@@ -20,27 +20,49 @@ export interface SignedInUser {
 /**
  * Sign-in state of the main process.
  * Transitions: signed-out → signing-in → signed-in | signed-out(error);
+ * signed-out → waiting-for-browser → signing-in with the browser, or
+ * waiting-for-browser → signed-out(error) on cancel, timeout or a rejected redirect;
  * signed-in → signed-out on sign-out or when the refresh token is rejected.
  */
 export type SessionState =
   | { status: 'signed-out'; error: UserFacingError | null }
+  /** The authorize page is open in the system browser; the app waits for its redirect. */
+  | { status: 'waiting-for-browser' }
   | { status: 'signing-in' }
   | { status: 'signed-in'; user: SignedInUser };
+
+/** A SIP profile the line can register with, and this installation's SIP instance id. */
+export interface ProvisionedLine {
+  profile: SipProfile;
+  instanceId: string;
+}
 
 /**
  * Provisioning of the SIP line.
  * Transitions: idle → provisioning → ready | failed; ready | failed → provisioning
  * on a new request; any → idle on sign-out.
+ *
+ * `line` in `provisioning` and `failed` is the profile still in use from an
+ * earlier answer or from the keychain cache, so the line stays registered while
+ * the platform is slow or failing; it is null before the first profile arrives.
  */
 export type ProvisioningState =
   | { status: 'idle' }
-  | { status: 'provisioning' }
+  | { status: 'provisioning'; line: ProvisionedLine | null }
   | { status: 'ready'; profile: SipProfile; instanceId: string }
-  | { status: 'failed'; error: UserFacingError };
+  | {
+      status: 'failed';
+      error: UserFacingError;
+      /** Epoch ms of the next automatic attempt; null when only the user can retry. */
+      retryAt: number | null;
+      line: ProvisionedLine | null;
+    };
 
 /** Everything the renderer may know about the main process; never holds OAuth tokens. */
 export interface AppState {
   settings: PublicSettings;
+  /** Whether an OAuth client secret for `settings.clientId` is in the keychain; the secret never leaves the main process. */
+  clientSecretStored: boolean;
   session: SessionState;
   provisioning: ProvisioningState;
 }

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,32 @@ export interface KamailioOptions {
   minExpires?: number;
   /** Expiry in seconds for a REGISTER that gives none (default: maxExpires). */
   defaultExpires?: number;
+  /**
+   * Turns on the OFFICIAL_SDK_COMPAT define of kamailio.cfg: routing that lets
+   * ringcentral-web-phone 2.x place and receive calls despite its departures
+   * from RFC 3261. Only the comparison benchmark sets it (default false).
+   */
+  officialSdkCompat?: boolean;
+  /**
+   * Removes a contact as soon as its WebSocket connection closes (default true).
+   * False keeps it until it expires, so a client that restarts without
+   * unregistering leaves its old contact behind unless it reuses its instance id.
+   */
+  removeContactsOnLostConnection?: boolean;
 }
+
+/** One binding of an AOR as the registrar stores it. */
+export interface ContactRecord {
+  address: string;
+  /** Seconds until the binding expires. */
+  expires: number;
+  /** CSeq of the REGISTER that last updated the binding; a successful refresh raises it. */
+  cseq: number;
+  callId: string;
+}
+
+/** A fault the registrar applies to every REGISTER until it is cleared. */
+export type RegisterFault = { reply: number } | { drop: true };
 
 /** A running Kamailio registrar and proxy on 127.0.0.1. */
 export interface KamailioServer {
@@ -53,6 +79,19 @@ export interface KamailioServer {
   contacts(aor: string): Promise<string[]>;
   /** Returns what Kamailio has printed so far across restarts (the last 1 MB), with a `--- bench:` line at each start and exit. */
   log(): string;
+  /** Returns the bindings of an AOR with their expiry and CSeq, [] when none. */
+  contactRecords(aor: string): Promise<ContactRecord[]>;
+  /** Responds to every REGISTER with `fault.reply`, or sends no response at all; null clears it. Lost on restart. */
+  setRegisterFault(fault: RegisterFault | null): Promise<void>;
+  /** Challenges the next REGISTER that carries valid credentials once more, with stale=true. */
+  staleNonceOnce(): Promise<void>;
+  /**
+   * Sends an out-of-dialog NOTIFY with `Event: <event>` from Kamailio to every
+   * contact of `aor` and returns the status of each final response.
+   */
+  sendNotify(aor: string, event: string): Promise<number[]>;
+  /** Number of REGISTER requests received since the first start. */
+  registerCount(): number;
 }
 
 const CONFIG_PATH = fileURLToPath(new URL('./kamailio.cfg', import.meta.url));
@@ -138,6 +177,8 @@ interface Settings {
   maxExpires: number;
   minExpires: number;
   defaultExpires: number;
+  officialSdkCompat: boolean;
+  removeContactsOnLostConnection: boolean;
 }
 
 function validateOptions(options: KamailioOptions): Settings {
@@ -176,7 +217,13 @@ function validateOptions(options: KamailioOptions): Settings {
     );
   }
 
-  return { domain: options.domain, users: options.users, ...limits };
+  return {
+    domain: options.domain,
+    users: options.users,
+    ...limits,
+    officialSdkCompat: options.officialSdkCompat ?? false,
+    removeContactsOnLostConnection: options.removeContactsOnLostConnection ?? true,
+  };
 }
 
 /** Writes the db_text tables that auth_db reads. The extra column `aor` contains the From/To user. */
@@ -259,6 +306,8 @@ class KamailioProcess implements KamailioServer {
       MIN_EXPIRES: String(settings.minExpires),
       MAX_EXPIRES: String(settings.maxExpires),
       DEFAULT_EXPIRES: String(settings.defaultExpires),
+      HANDLE_LOST_TCP: settings.removeContactsOnLostConnection ? '1' : '0',
+      ...(settings.officialSdkCompat ? { OFFICIAL_SDK_COMPAT: '1' } : {}),
     };
     // -DD keeps the main process in the foreground, -E logs to stderr, and -Y
     // and -P keep the runtime files in this instance's folder.
@@ -357,6 +406,73 @@ class KamailioProcess implements KamailioServer {
     return this.logText;
   }
 
+  async contactRecords(aor: string): Promise<ContactRecord[]> {
+    const response = await this.callRpc('ul.lookup', ['location', this.userPartOf(aor)]);
+    if (response.error) {
+      if (/AOR not found|AOR has no contacts/i.test(response.error.message)) return [];
+      throw new Error(`JSON-RPC ul.lookup for ${aor} failed: ${response.error.code} ${response.error.message}`);
+    }
+    const contacts = (response.result as { Contacts?: Array<{ Contact?: Record<string, unknown> }> }).Contacts ?? [];
+    return contacts.map(({ Contact: contact }) => ({
+      address: String(contact?.['Address']),
+      expires: Number(contact?.['Expires']),
+      cseq: Number(contact?.['CSeq']),
+      callId: String(contact?.['Call-ID']),
+    }));
+  }
+
+  async setRegisterFault(fault: RegisterFault | null): Promise<void> {
+    const reply = fault !== null && 'reply' in fault ? fault.reply : 0;
+    const drop = fault !== null && 'drop' in fault ? 1 : 0;
+    if (reply !== 0 && !(Number.isInteger(reply) && reply >= 300 && reply <= 699)) {
+      throw new Error(`Invalid REGISTER fault reply ${reply}: use a SIP error status from 300 to 699.`);
+    }
+    await this.setSharedVariable('register_reply', reply);
+    await this.setSharedVariable('register_drop', drop);
+  }
+
+  async staleNonceOnce(): Promise<void> {
+    await this.setSharedVariable('stale_nonce_once', 1);
+  }
+
+  async sendNotify(aor: string, event: string): Promise<number[]> {
+    const lookup = await this.callRpc('ul.lookup', ['location', this.userPartOf(aor)]);
+    if (lookup.error) {
+      throw new Error(`JSON-RPC ul.lookup for ${aor} failed: ${lookup.error.code} ${lookup.error.message}`);
+    }
+    const contacts = (lookup.result as { Contacts?: Array<{ Contact?: { Address?: string; Received?: string } }> })
+      .Contacts;
+
+    const statuses: number[] = [];
+    for (const { Contact: contact } of contacts ?? []) {
+      if (contact?.Address === undefined) continue;
+      const headers =
+        `From: <sip:bench@${this.domain}>;tag=${Math.random().toString(36).slice(2)}\r\n` +
+        `To: <${aor}>\r\n` +
+        `Event: ${event}\r\n` +
+        'Subscription-State: terminated\r\n' +
+        'Content-Length: 0\r\n';
+      const nextHop = contact.Received !== undefined && contact.Received !== '' ? contact.Received : '.';
+      const response = await this.callRpc('tm.t_uac_wait_block', ['NOTIFY', contact.Address, nextHop, '.', headers]);
+      if (response.error) {
+        throw new Error(`JSON-RPC tm.t_uac_wait_block NOTIFY to ${contact.Address} failed: ${response.error.code} ${response.error.message}`);
+      }
+      statuses.push(parseReplyStatus(response.result));
+    }
+    return statuses;
+  }
+
+  registerCount(): number {
+    return (this.logText.match(/request REGISTER /g) ?? []).length;
+  }
+
+  private async setSharedVariable(name: string, value: number): Promise<void> {
+    const response = await this.callRpc('pv.shvSet', [name, 'int', value]);
+    if (response.error) {
+      throw new Error(`JSON-RPC pv.shvSet ${name} failed: ${response.error.code} ${response.error.message}`);
+    }
+  }
+
   private userPartOf(aor: string): string {
     const match = /^(?:sips?:)?([^@:;]+)(?:@([^;]+))?$/.exec(aor);
     if (!match) {
@@ -425,26 +541,44 @@ class KamailioProcess implements KamailioServer {
     );
   }
 
-  private async callRpc(method: string, params: unknown[]): Promise<JsonRpcResponse> {
+  /**
+   * Posts one JSON-RPC request on a connection of its own. Kamailio's xhttp
+   * closes the connection after each reply, and `fetch` sometimes sent the next
+   * request on such a closed keep-alive connection ("fetch failed", about once
+   * in 200 calls here).
+   */
+  private callRpc(method: string, params: unknown[]): Promise<JsonRpcResponse> {
     const url = `http://127.0.0.1:${this.wsPort}/RPC`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
-        signal: AbortSignal.timeout(RPC_TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new Error(`JSON-RPC ${method} to ${url} failed: ${String(error)}. Is Kamailio running?`);
-    }
+    const body = JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 });
 
-    const text = await response.text();
-    try {
-      return JSON.parse(text) as JsonRpcResponse;
-    } catch {
-      throw new Error(`JSON-RPC ${method} to ${url} returned HTTP ${response.status} with invalid JSON: ${text.slice(0, 200)}`);
-    }
+    return new Promise((resolve, reject) => {
+      const fail = (reason: string) => reject(new Error(`JSON-RPC ${method} to ${url} failed: ${reason}. Is Kamailio running?`));
+      const request = httpRequest(
+        url,
+        {
+          method: 'POST',
+          agent: false,
+          timeout: RPC_TIMEOUT_MS,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('error', (error) => fail(error.message));
+          response.on('end', () => {
+            try {
+              resolve(JSON.parse(text) as JsonRpcResponse);
+            } catch {
+              reject(new Error(`JSON-RPC ${method} to ${url} returned HTTP ${response.statusCode} with invalid JSON: ${text.slice(0, 200)}`));
+            }
+          });
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`no response within ${RPC_TIMEOUT_MS} ms`)));
+      request.on('error', (error) => fail(error.message));
+      request.end(body);
+    });
   }
 
   private appendLog(text: string): void {
@@ -462,6 +596,15 @@ class KamailioProcess implements KamailioServer {
 interface JsonRpcResponse {
   result?: unknown;
   error?: { code: number; message: string };
+}
+
+/** Reads the status code from a tm.t_uac_wait_block result: an object with `code`, or a "200 OK" string. */
+function parseReplyStatus(result: unknown): number {
+  const code = typeof result === 'string' ? Number.parseInt(result, 10) : Number((result as { code?: unknown })?.code);
+  if (!Number.isInteger(code)) {
+    throw new Error(`JSON-RPC tm.t_uac_wait_block returned no status code: ${JSON.stringify(result)}`);
+  }
+  return code;
 }
 
 /**

@@ -6,7 +6,8 @@ import type { Page } from 'playwright-core';
  * Registered. The bench reads it next to the navigation timing.
  */
 export function installRegisteredMark(): void {
-  const marks = ((window as unknown as { __benchMarks: Record<string, number> }).__benchMarks = {});
+  const marks: Record<string, number> = {};
+  (window as unknown as { __benchMarks: Record<string, number> }).__benchMarks = marks;
 
   const observer = new MutationObserver(() => {
     if (marks.registered !== undefined) return;

@@ -8,12 +8,15 @@ import keytar from 'keytar';
 import type { Page } from 'playwright-core';
 
 import { createKeytarCredentialStore, type CredentialStore } from '../../src/main/credential-store';
-import { createIpcHandlers, registerIpcHandlers } from '../../src/main/ipc-handlers';
+import { createCallServices } from '../../src/main/call-services';
+import { createIpcHandlers, registerIpcHandlers, type CallServices } from '../../src/main/ipc-handlers';
 import { createLogger } from '../../src/main/logger';
 import { createSoftphoneService, type SoftphoneService } from '../../src/main/softphone-service';
 import { IpcChannel, IpcEvent } from '../../src/shared/ipc';
+import { createMemoryDesktop } from '../main/helpers';
 import { launchBenchChromium, type BenchBrowser } from './chromium';
 import { installPeerConnectionProbe } from './peer-connection-probe';
+import { createStandInNotifications, type StandInNotifications } from './stand-in-notification';
 
 const repositoryRoot = resolve(__dirname, '../..');
 
@@ -44,6 +47,10 @@ export interface SoftphoneInstanceOptions {
   keychainService?: string;
   /** Functions run in the page before the app loads (probes and marks). */
   initScripts?: Array<() => void>;
+  /** Runs after the init scripts and before the app loads, for example to install `page.clock`. */
+  beforeLoad?: (page: Page) => Promise<void>;
+  /** Platform the notifier assumes; 'darwin' (the default) gives notifications Answer and Decline buttons. */
+  notificationPlatform?: NodeJS.Platform;
 }
 
 export interface SoftphoneInstance {
@@ -52,8 +59,18 @@ export interface SoftphoneInstance {
   service: SoftphoneService;
   dataDir: string;
   keychainService: string;
-  /** Time the page finished loading (performance.timeOrigin-free wall clock, ms). */
+  /** Wall-clock time (epoch ms) at which the page finished loading. */
   loadedAt: number;
+  /** Tabs the app opened with `openExternal` (the browser sign-in), newest last. */
+  externalPages: Page[];
+  /** The main process's preferences, call history and notifier, over files in `dataDir`. */
+  callServices: CallServices;
+  /** Notifications the main process showed, with buttons the test can press. */
+  notifications: StandInNotifications;
+  /** How often the main process brought the window to the front. */
+  windowShownCount(): number;
+  /** Sends a main-process event to the renderer, as `webContents.send` does (resume, network changes). */
+  emit(event: IpcEvent, payload?: unknown): Promise<void>;
   /** Runs the app's quit sequence: WillQuit to the renderer, then wait for QuitReady. */
   quit(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -70,6 +87,10 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
   const keychainService = options.keychainService ?? `rc-softphone-bench-${options.name}-${randomUUID()}`;
   const credentialStore = options.credentialStore ?? createKeytarCredentialStore(keytar, keychainService);
 
+  // The app's shell.openExternal: a new tab of this instance's Chromium plays the system browser.
+  const externalPages: Page[] = [];
+  let openTab: ((url: string) => Promise<void>) | null = null;
+
   const service = createSoftphoneService({
     fetch: globalThis.fetch,
     credentialStore,
@@ -78,19 +99,46 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
     appVersion: '0.1.0',
     now: Date.now,
     logger: createLogger(`main:${options.name}`),
+    openExternal: async (url) => {
+      if (openTab === null) throw new Error('the bench Chromium is not running');
+      await openTab(url);
+    },
   });
 
   let browser: BenchBrowser | null = null;
   try {
     browser = await launchBenchChromium();
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    const { context } = browser;
+    openTab = async (url) => {
+      const tab = await context.newPage();
+      externalPages.push(tab);
+      // Like shell.openExternal, return once the browser has the URL, not when the page has loaded.
+      void tab.goto(url).catch(() => undefined);
+    };
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') {
         console.log(`[${options.name} renderer] ${message.type()}: ${message.text()}`);
       }
     });
+    // Errors thrown in SIP callbacks and Svelte effects reach no console call.
+    page.on('pageerror', (error) => console.log(`[${options.name} renderer] uncaught: ${error.stack ?? error.message}`));
 
-    const handlers = createIpcHandlers(service);
+    const notifications = createStandInNotifications();
+    let windowShownCount = 0;
+    const callServices = createCallServices({
+      dataDir,
+      Notification: notifications.Notification,
+      // macOS and Windows get Answer and Decline buttons on the notification.
+      platform: options.notificationPlatform ?? 'darwin',
+      logger: createLogger(`main:${options.name}`),
+      showWindow: () => {
+        windowShownCount += 1;
+      },
+      sendIncomingCallAction: (event) => void emit(IpcEvent.IncomingCallAction, event),
+    });
+
+    const handlers = createIpcHandlers(service, callServices, createMemoryDesktop());
     const registered = new Map<string, (event: { senderFrame: { url: string } }, payload: unknown) => unknown>();
     registerIpcHandlers(
       {
@@ -120,6 +168,7 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
 
     const unsubscribe = service.subscribe((state) => void emit(IpcEvent.StateChanged, state));
 
+    await options.beforeLoad?.(page);
     await page.goto(options.rendererUrl);
     const loadedAt = Date.now();
 
@@ -131,6 +180,11 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
       dataDir,
       keychainService,
       loadedAt,
+      externalPages,
+      callServices,
+      notifications,
+      windowShownCount: () => windowShownCount,
+      emit: (event, payload) => emit(event, payload),
       async quit(timeoutMs = 2000) {
         const ready = service.waitForQuitReady(timeoutMs);
         await emit(IpcEvent.WillQuit, undefined);

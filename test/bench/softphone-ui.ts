@@ -5,13 +5,28 @@ import { BENCH_CLIENT_ID } from './softphone-bench';
 /** Waits for a visible element with longer timeouts than Playwright's default. */
 const UI_TIMEOUT_MS = 10_000;
 
-/** Fills the sign-in form the way a user does: custom server, client id, JWT credential. */
-export async function signInWithJwt(page: Page, platformUrl: string, jwtCredential: string): Promise<void> {
+/** Fills the server and client id of the sign-in form: a custom server URL and the bench's client id. */
+export async function fillSignInSettings(page: Page, platformUrl: string): Promise<void> {
   await page.getByLabel('Server', { exact: true }).selectOption('custom');
   await page.getByLabel('Server URL').fill(platformUrl);
   await page.getByLabel('Client ID').fill(BENCH_CLIENT_ID);
-  await page.getByLabel('JWT credential').fill(jwtCredential);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Fills the sign-in form the way a user does: custom server, client id, JWT credential. */
+export async function signInWithJwt(page: Page, platformUrl: string, jwtCredential: string): Promise<void> {
+  await fillSignInSettings(page, platformUrl);
+  const jwtField = page.getByLabel('JWT credential');
+  if (!(await jwtField.isVisible())) {
+    await page.getByText('Sign in with a JWT credential').click();
+  }
+  await jwtField.fill(jwtCredential);
+  await page.getByRole('button', { name: 'Sign in with JWT', exact: true }).click();
+}
+
+/** Fills the sign-in form and clicks "Sign in with browser"; the app then opens the authorize page. */
+export async function signInWithBrowser(page: Page, platformUrl: string): Promise<void> {
+  await fillSignInSettings(page, platformUrl);
+  await page.getByRole('button', { name: 'Sign in with browser', exact: true }).click();
 }
 
 export function registrationStatus(page: Page) {
@@ -38,6 +53,7 @@ export async function waitForCallStatus(page: Page, status: string, timeoutMs = 
 
 /** Resolves when no call card is left and the dial pad is back. */
 export async function waitForIdle(page: Page, timeoutMs = UI_TIMEOUT_MS): Promise<void> {
-  await page.locator('.call-card').waitFor({ state: 'detached', timeout: timeoutMs });
+  // `first()` keeps the wait valid while several call cards are still shown.
+  await page.locator('.call-card').first().waitFor({ state: 'detached', timeout: timeoutMs });
   await page.getByLabel('Number to call').waitFor({ timeout: timeoutMs });
 }

@@ -56,7 +56,7 @@ describe('end-to-end call between two softphones', () => {
 
     await Promise.all([waitForCallStatus(a.page, 'established'), waitForCallStatus(b.page, 'established')]);
     const establishedAt = Date.now();
-    await expect(callCard(a.page).getByLabel('Remote party').textContent()).resolves.toContain(bob.username);
+    await expect(callCard(a.page).getByLabel('Remote party').textContent()).resolves.toContain(bob.nationalNumber);
 
     await expect
       .poll(async () => (await readAudioPackets(a.page)).packetsReceived, { timeout: 10_000 })

@@ -1,7 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { describeSignInFailure } from '../../src/main/auth-errors';
-import { AuthSession, NotSignedInError, REFRESH_MARGIN_MS, SessionExpiredError } from '../../src/main/auth-session';
+import {
+  AuthSession,
+  MAX_RATE_LIMIT_WAIT_MS,
+  NotSignedInError,
+  REFRESH_MARGIN_MS,
+  SessionExpiredError,
+} from '../../src/main/auth-session';
 import { CredentialAccount } from '../../src/main/credential-store';
 import { silentLogger } from '../../src/main/logger';
 import { createPlatformClient, PlatformError, type PlatformClient } from '../../src/main/platform-client';
@@ -14,6 +20,7 @@ import {
   CLIENT_ID,
   createClock,
   createMemoryCredentialStore,
+  createRecordingLogger,
   EXTENSION_PATH,
   REVOKE_PATH,
   startTestPlatform,
@@ -22,9 +29,16 @@ import {
 
 const ACCESS_TTL_MS = 3600 * 1000;
 
+// Log lines the fake-timer tests wait for before moving time, so that a response
+// has been processed when the clock jumps.
+const WAITING_FOR_RETRY_AFTER = 'Token endpoint returned 429; waiting';
+const REFRESHED = 'Refreshed the access token';
+const BACKGROUND_FAILED = 'Background token refresh failed';
+
 let server: PlatformServer | undefined;
 
 afterEach(async () => {
+  vi.useRealTimers();
   await server?.close();
   server = undefined;
 });
@@ -36,19 +50,43 @@ interface Harness {
   client: PlatformClient;
   auth: AuthSession;
   tokenRequests: () => number;
+  /**
+   * Token requests the app has started, counted when it calls fetch. Under fake
+   * timers this is exact right after a timer fires, while the server sees the
+   * request only after real I/O.
+   */
+  tokenAttempts: () => number;
+  /** Number of log lines of the session whose message starts with `prefix`. */
+  logCount: (prefix: string) => number;
   /** A second session over the same keychain, as after an app restart. */
   restart: (baseUrl?: string) => AuthSession;
 }
 
-async function setUp(options: { clientSecret?: string; serverClientSecret?: string } = {}): Promise<Harness> {
-  const clock = createClock();
+/**
+ * Starts the platform and a session on a shared clock. With `fakeTimers`, the
+ * clock is vitest's fake `Date` and `setTimeout`, which
+ * `vi.advanceTimersByTimeAsync` moves together; `clock.advance` is then unused.
+ */
+async function setUp(
+  options: { clientSecret?: string; serverClientSecret?: string; fakeTimers?: boolean } = {},
+): Promise<Harness> {
+  if (options.fakeTimers) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  }
+  const clock = options.fakeTimers ? { now: () => Date.now(), advance: () => {} } : createClock();
   server = await startTestPlatform({ now: clock.now, clientSecret: options.serverClientSecret ?? options.clientSecret });
   const started = server;
   const store = createMemoryCredentialStore();
+  const logger = createRecordingLogger('auth');
+  let tokenAttempts = 0;
+  const countingFetch: typeof fetch = (input, init) => {
+    if (String(input).endsWith(TOKEN_PATH)) tokenAttempts += 1;
+    return fetch(input, init);
+  };
 
   const makeSession = (baseUrl: string) => {
     const client = createPlatformClient({
-      fetch,
+      fetch: countingFetch,
       baseUrl: () => baseUrl,
       appName: APP_NAME,
       appVersion: APP_VERSION,
@@ -61,7 +99,7 @@ async function setUp(options: { clientSecret?: string; serverClientSecret?: stri
       clientCredentials: () => ({ clientId: CLIENT_ID, clientSecret: options.clientSecret ?? null }),
       baseUrl: () => baseUrl,
       now: clock.now,
-      logger: silentLogger,
+      logger,
     });
     return { client, auth };
   };
@@ -74,6 +112,8 @@ async function setUp(options: { clientSecret?: string; serverClientSecret?: stri
     client,
     auth,
     tokenRequests: () => started.count(TOKEN_PATH),
+    tokenAttempts: () => tokenAttempts,
+    logCount: (prefix) => logger.lines.filter((line) => line.message.startsWith(prefix)).length,
     restart: (baseUrl = started.url) => makeSession(baseUrl).auth,
   };
 }
@@ -285,20 +325,165 @@ describe('rate limit on the token endpoint', () => {
   });
 
   it('keeps valid token when refresh rate-limited', async () => {
-    const harness = await setUp();
+    const harness = await setUp({ fakeTimers: true });
     await harness.auth.signInWithJwt(ALICE.jwtCredential);
     const firstToken = harness.server.tokens.issuedAccess()[0];
-    harness.clock.advance(ACCESS_TTL_MS - 30_000);
+    vi.setSystemTime(Date.now() + ACCESS_TTL_MS - 30_000);
     harness.server.inject(rateLimitFault('60'));
 
     expect(await harness.auth.getAccessToken()).toBe(firstToken);
     expect(await harness.auth.getAccessToken()).toBe(firstToken);
     expect(harness.tokenRequests()).toBe(2);
 
-    harness.clock.advance(40_000);
-    await expect(harness.auth.getAccessToken()).rejects.toMatchObject({ status: 429 });
-    expect(harness.tokenRequests()).toBe(2);
+    // The token has expired with 20 s of the window left: the caller waits them out.
+    vi.setSystemTime(Date.now() + 40_000);
+    let token: string | null = null;
+    const waiting = harness.auth.getAccessToken().then((value) => {
+      token = value;
+    });
+    await expect.poll(() => harness.logCount(WAITING_FOR_RETRY_AFTER)).toBe(1);
+    await vi.advanceTimersByTimeAsync(19_000);
+    expect(token).toBeNull();
+    expect(harness.tokenAttempts()).toBe(2);
+
+    await vi.advanceTimersByTimeAsync(1_000);
+    await waiting;
+    expect(token).toBe(harness.server.tokens.issuedAccess()[1]);
+    expect(harness.tokenRequests()).toBe(3);
     expect(harness.auth.isSignedIn).toBe(true);
+  });
+
+  it('waits Retry-After after a 429, then refreshes once', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    vi.setSystemTime(Date.now() + ACCESS_TTL_MS);
+    harness.server.inject(rateLimitFault('30'));
+
+    const callers = Promise.all([
+      harness.auth.getAccessToken(),
+      harness.auth.getAccessToken(),
+      fetchSignedInUser(harness.client, harness.auth),
+    ]);
+    await expect.poll(() => harness.logCount(WAITING_FOR_RETRY_AFTER)).toBe(3);
+    expect(harness.tokenRequests()).toBe(2);
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(harness.tokenAttempts()).toBe(2);
+
+    await vi.advanceTimersByTimeAsync(1_000);
+    const [first, second, user] = await callers;
+
+    const fresh = harness.server.tokens.issuedAccess()[1];
+    expect(first).toBe(fresh);
+    expect(second).toBe(fresh);
+    expect(user.name).toBe(ALICE.name);
+    expect(harness.tokenRequests()).toBe(3);
+    const tokenRequestTimes = harness.server.requests
+      .filter((request) => request.path === TOKEN_PATH)
+      .map((request) => request.time);
+    expect(tokenRequestTimes[2]! - tokenRequestTimes[1]!).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it('reports a second 429 instead of looping', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    vi.setSystemTime(Date.now() + ACCESS_TTL_MS);
+    harness.server.inject({ ...rateLimitFault('30'), times: Infinity });
+
+    const result = harness.auth.getAccessToken().catch((caught: unknown) => caught);
+    await expect.poll(() => harness.logCount(WAITING_FOR_RETRY_AFTER)).toBe(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+
+    expect(await result).toMatchObject({ status: 429, retryAfterSeconds: 30 });
+    expect(harness.tokenRequests()).toBe(3);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(harness.tokenAttempts()).toBe(3);
+  });
+
+  it('does not wait out a long Retry-After', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    vi.setSystemTime(Date.now() + ACCESS_TTL_MS);
+    const retryAfterSeconds = MAX_RATE_LIMIT_WAIT_MS / 1000 + 1;
+    harness.server.inject(rateLimitFault(String(retryAfterSeconds)));
+
+    await expect(harness.auth.getAccessToken()).rejects.toMatchObject({ status: 429, retryAfterSeconds });
+    expect(harness.tokenRequests()).toBe(2);
+    expect(harness.logCount(WAITING_FOR_RETRY_AFTER)).toBe(0);
+    expect(harness.auth.isSignedIn).toBe(true);
+  });
+});
+
+describe('background refresh', () => {
+  it('refreshes 60 s before expiry without a caller', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+
+    await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS - 1000);
+    expect(harness.tokenAttempts()).toBe(1);
+
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(harness.tokenAttempts()).toBe(2);
+    await expect.poll(() => harness.logCount(REFRESHED)).toBe(1);
+    const refreshed = harness.server.tokens.issuedAccess()[1];
+    await expect.poll(() => storedTokens(harness)?.accessToken).toBe(refreshed);
+    expect(harness.server.requests.at(-1)?.body).toMatchObject({ grant_type: 'refresh_token' });
+
+    // The next refresh follows the new token's expiry, so the session renews itself.
+    await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
+    expect(harness.tokenAttempts()).toBe(3);
+    await expect.poll(() => harness.logCount(REFRESHED)).toBe(2);
+    expect(await harness.auth.getAccessToken()).toBe(harness.server.tokens.issuedAccess()[2]);
+  });
+
+  it('backs off after a failed background refresh', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    harness.server.inject({ path: TOKEN_PATH, status: 503, times: 2, body: { errorCode: 'CMN-211', message: 'down' } });
+
+    await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
+    await expect.poll(() => harness.logCount(BACKGROUND_FAILED)).toBe(1);
+
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(harness.tokenAttempts()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(harness.tokenAttempts()).toBe(3);
+    await expect.poll(() => harness.logCount(BACKGROUND_FAILED)).toBe(2);
+
+    // The second failure doubles the wait to 2 minutes.
+    await vi.advanceTimersByTimeAsync(119_000);
+    expect(harness.tokenAttempts()).toBe(3);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(harness.tokenAttempts()).toBe(4);
+    await expect.poll(() => harness.logCount(REFRESHED)).toBe(1);
+    const refreshed = harness.server.tokens.issuedAccess()[1];
+    await expect.poll(() => storedTokens(harness)?.accessToken).toBe(refreshed);
+  });
+
+  it('stops after sign-out', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    await harness.auth.signOut();
+
+    await vi.advanceTimersByTimeAsync(2 * ACCESS_TTL_MS);
+
+    expect(harness.tokenAttempts()).toBe(1);
+  });
+
+  it('ends the session once on invalid_grant', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    const expired: SessionExpiredError[] = [];
+    harness.auth.onExpired((error) => expired.push(error));
+    harness.server.revokeSessions(ALICE.ownerId);
+
+    await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
+    await expect.poll(() => expired.length).toBe(1);
+    await vi.advanceTimersByTimeAsync(2 * ACCESS_TTL_MS);
+
+    expect(expired[0]?.reason).toBe('refresh-rejected');
+    expect(harness.tokenAttempts()).toBe(2);
+    expect(harness.auth.isSignedIn).toBe(false);
+    expect(harness.store.entries.size).toBe(0);
   });
 });
 

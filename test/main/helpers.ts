@@ -2,7 +2,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { DesktopPreferences, PhoneStatus, SipTraceEntry } from '../../src/shared/desktop';
 import type { CredentialStore } from '../../src/main/credential-store';
+import type { DesktopIpcTarget } from '../../src/main/ipc-handlers';
 import type { Logger, LogFields } from '../../src/main/logger';
 import { startPlatformServer, type PlatformOptions, type PlatformServer, type PlatformUser } from '../bench/platform-server';
 
@@ -106,4 +108,22 @@ export async function readAllFiles(directory: string): Promise<Map<string, strin
     }
   }
   return files;
+}
+
+/** A desktop IPC target that keeps the preferences in memory and records phone status reports and SIP trace lines. */
+export function createMemoryDesktop(): DesktopIpcTarget & { phoneStatuses: PhoneStatus[]; sipTrace: SipTraceEntry[] } {
+  let preferences: DesktopPreferences = { openAtLogin: false, doNotDisturb: false, sipTrace: false };
+  const phoneStatuses: PhoneStatus[] = [];
+  const sipTrace: SipTraceEntry[] = [];
+  return {
+    phoneStatuses,
+    sipTrace,
+    getPreferences: async () => preferences,
+    setPreferences: async (change) => {
+      preferences = { ...preferences, ...change };
+      return preferences;
+    },
+    reportPhoneStatus: (status) => void phoneStatuses.push(status),
+    writeSipTrace: (entry) => void sipTrace.push(entry),
+  };
 }

@@ -1,6 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import electronLog from 'electron-log/node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { createLogger, redact, redactText, type LogSink } from '../../src/main/logger';
+import { configureFileLogging, createLogSink, MAIN_LOG_OPTIONS, type FileLoggingOptions } from '../../src/main/logging';
+import { createTempDir, removeDir } from './helpers';
 
 const ACCESS_TOKEN = 'U1BCMDFUMDRKV1MwMXxzLFSvXdw5PHMsVLEn_MrtcyxUsw';
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXZhbHVl';
@@ -87,5 +94,81 @@ describe('createLogger', () => {
     expect(lines).toEqual([
       ['warn', '[auth/refresh] Refresh failed for Bearer [redacted]', { refreshToken: '[redacted 3 chars]', status: 400 }],
     ]);
+  });
+});
+
+describe('log file output', () => {
+  const SIP_PASSWORD = 'sip-password-Xy12ab';
+  const REFRESH_TOKEN = 'U1BCMDFSMDRKV1MwMXxyZWZyZXNoLXRva2Vu';
+  const DIGEST_RESPONSE = '6629fae49393a05397450978507c4ef1';
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await createTempDir('logging');
+  });
+
+  afterEach(async () => {
+    await removeDir(dir);
+  });
+
+  /** A fresh electron-log instance (the Node flavour, as in the main process) writing into `dir`. */
+  function createFileLog(options: Partial<FileLoggingOptions> = {}) {
+    const instance = electronLog.create({ logId: `test-${randomUUID()}` });
+    configureFileLogging(instance, { ...MAIN_LOG_OPTIONS, console: false, directory: dir, ...options });
+    return instance;
+  }
+
+  it('keeps tokens, SIP passwords and Authorization headers out of the file', async () => {
+    const logger = createLogger('main', createLogSink(createFileLog()));
+
+    logger.info(`POST /restapi/oauth/token grant_type=refresh_token&refresh_token=${REFRESH_TOKEN}&client_id=abc`);
+    logger.info('Token response', { accessToken: ACCESS_TOKEN, refresh_token: REFRESH_TOKEN, expiresIn: 3600 });
+    logger.info('Platform request', { headers: { Authorization: `Bearer ${ACCESS_TOKEN}`, 'X-User-Agent': 'RCSoftphone/0.1.0' } });
+    logger.warn(`Request failed; it sent "Authorization: Bearer ${ACCESS_TOKEN}"`);
+    logger.info('SIP profile', { profile: { authorizationId: '802512345678', password: SIP_PASSWORD } });
+    logger.error('Sign-in failed', { error: new Error('rejected', { cause: new Error(`assertion=${JWT}`) }) });
+    logger.child('sip-trace').info(
+      'Sending WebSocket message:\r\nREGISTER sip:sip.ringcentral.com SIP/2.0\r\n' +
+        `Authorization: Digest algorithm=MD5, username="802512345678", realm="sip.ringcentral.com", nonce="a1b2", uri="sip:sip.ringcentral.com", response="${DIGEST_RESPONSE}"\r\n` +
+        `Proxy-Authorization: Digest username="802512345678", response="${DIGEST_RESPONSE.toUpperCase()}"\r\n`,
+    );
+
+    const text = await readFile(join(dir, 'main.log'), 'utf8');
+
+    for (const secret of [ACCESS_TOKEN, REFRESH_TOKEN, SIP_PASSWORD, JWT, DIGEST_RESPONSE, DIGEST_RESPONSE.toUpperCase()]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).toContain('[main] POST /restapi/oauth/token');
+    expect(text).toContain('client_id=abc');
+    expect(text).toContain(`[redacted ${SIP_PASSWORD.length} chars]`);
+    expect(text).toContain('Bearer [redacted]');
+    expect(text).toContain(`assertion=[redacted ${JWT.length} chars]'`);
+    expect(text).toContain('username="802512345678"');
+    expect(text).toContain(`response="[redacted ${DIGEST_RESPONSE.length} chars]`);
+    expect(text).toContain('expiresIn: 3600');
+  });
+
+  it('rotates the file and keeps the configured number of archives', async () => {
+    const logger = createLogger('rotation', createLogSink(createFileLog({ maxSize: 300, maxArchives: 2 })));
+
+    for (let line = 0; line < 40; line += 1) {
+      logger.info(`line ${line} ${'x'.repeat(40)}`);
+    }
+
+    const files = (await readdir(dir)).sort();
+    expect(files).toEqual(['main.1.log', 'main.2.log', 'main.log']);
+    const newest = await readFile(join(dir, 'main.log'), 'utf8');
+    const archived = await readFile(join(dir, 'main.1.log'), 'utf8');
+    expect(newest).toContain('line 39');
+    expect(archived).not.toContain('line 39');
+    expect(archived).toContain('[rotation] line');
+  });
+
+  it('creates log files readable by their owner only', async () => {
+    createLogger('mode', createLogSink(createFileLog())).warn('first line');
+
+    const mode = (await stat(join(dir, 'main.log'))).mode & 0o777;
+
+    expect(mode).toBe(0o600);
   });
 });

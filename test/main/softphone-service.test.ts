@@ -10,6 +10,7 @@ import type { AppState } from '../../src/shared/app-state';
 import { CredentialAccount, createKeytarCredentialStore } from '../../src/main/credential-store';
 import { silentLogger } from '../../src/main/logger';
 import { createSoftphoneService, type SoftphoneService } from '../../src/main/softphone-service';
+import { clearKeychain, keychainAccounts as listKeychainAccounts } from '../bench/keychain-entries';
 import type { PlatformServer } from '../bench/platform-server';
 import {
   ALICE,
@@ -39,9 +40,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const { account } of await keytar.findCredentials(keychainService)) {
-    await keytar.deletePassword(keychainService, account);
-  }
+  await clearKeychain(keychainService);
   await server.close();
   await removeDir(settingsDir);
 });
@@ -65,7 +64,7 @@ async function signIn(service: SoftphoneService, jwt = ALICE.jwtCredential): Pro
 }
 
 async function keychainAccounts(): Promise<string[]> {
-  return (await keytar.findCredentials(keychainService)).map(({ account }) => account).sort();
+  return listKeychainAccounts(keychainService);
 }
 
 /** Returns every secret the platform or the test handed out; none may reach the settings folder. */
@@ -130,7 +129,7 @@ describe('softphone service with the OS keychain', () => {
     );
 
     const files = await readAllFiles(settingsDir);
-    expect([...files.keys()].sort()).toEqual(['instance-id', 'settings.json']);
+    expect([...files.keys()].sort()).toEqual(['instance-id', 'provisioning-requests.json', 'settings.json']);
     for (const [path, text] of files) {
       for (const secret of allSecrets()) {
         expect(text.includes(secret), `${path} contains a secret`).toBe(false);

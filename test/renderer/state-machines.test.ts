@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { Backoff } from '../../src/renderer/sip/backoff';
+import { Backoff } from '../../src/shared/backoff';
 import { createCallMachine } from '../../src/renderer/sip/call-state';
 import { createRegistrationMachine } from '../../src/renderer/sip/registration-state';
 import { InvalidTransitionError } from '../../src/renderer/sip/state-machine';
@@ -11,9 +11,9 @@ describe('registration machine', () => {
     const seen: string[] = [];
     machine.subscribe((state) => seen.push(state.status));
 
-    machine.transition({ status: 'connecting', server: 'a:1' });
-    machine.transition({ status: 'registering', server: 'a:1' });
-    machine.transition({ status: 'registered', server: 'a:1', since: 1 });
+    machine.transition({ status: 'connecting', server: 'a:1', proxy: 'primary' });
+    machine.transition({ status: 'registering', server: 'a:1', proxy: 'primary' });
+    machine.transition({ status: 'registered', server: 'a:1', proxy: 'primary', since: 1, switchBackAt: null });
 
     expect(seen).toEqual(['connecting', 'registering', 'registered']);
   });
@@ -21,7 +21,7 @@ describe('registration machine', () => {
   it('rejects registered straight from unregistered', () => {
     const machine = createRegistrationMachine();
 
-    expect(() => machine.transition({ status: 'registered', server: 'a:1', since: 1 })).toThrow(
+    expect(() => machine.transition({ status: 'registered', server: 'a:1', proxy: 'primary', since: 1, switchBackAt: null })).toThrow(
       InvalidTransitionError,
     );
     expect(machine.state.status).toBe('unregistered');
@@ -29,7 +29,7 @@ describe('registration machine', () => {
 
   it('replaces data on a same-status transition', () => {
     const machine = createRegistrationMachine();
-    machine.transition({ status: 'connecting', server: 'a:1' });
+    machine.transition({ status: 'connecting', server: 'a:1', proxy: 'primary' });
     const error = { code: 'X', message: 'm', action: 'a' };
 
     machine.transition({ status: 'failed', error, retryAt: 10 });

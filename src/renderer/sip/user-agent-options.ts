@@ -1,6 +1,8 @@
-import { UserAgent, type UserAgentOptions } from 'sip.js';
+import { SIPExtension, UserAgent, type UserAgentOptions, type Web } from 'sip.js';
 
 import type { SipProfile } from '../../shared/sip-profile';
+import { createCallSessionDescriptionHandlerFactory } from './call-session-description-handler';
+import { DEFAULT_ICE_GATHERING_BOUNDS } from './ice-gathering';
 
 /** Identity of this app in SIP and in RingCentral's extra headers. */
 export interface SoftphoneIdentity {
@@ -15,9 +17,10 @@ export interface SoftphoneIdentity {
 /**
  * Maximum time an SDP offer or answer waits for ICE candidates. Without a bound,
  * a STUN server that never answers holds the INVITE for the browser's full
- * gathering time.
+ * gathering time. IceGatheringPolicy (ice-gathering.ts) usually ends the wait
+ * far sooner, once the UDP candidates are in.
  */
-export const ICE_GATHERING_TIMEOUT_MS = 500;
+export const ICE_GATHERING_TIMEOUT_MS = DEFAULT_ICE_GATHERING_BOUNDS.maxMs;
 
 export function webSocketServerUrl(hostPort: string): string {
   return `wss://${hostPort}`;
@@ -56,6 +59,8 @@ export function buildUserAgentOptions(
   profile: SipProfile,
   identity: SoftphoneIdentity,
   server: string,
+  /** Where calls get their microphone stream; a new getUserMedia per call when absent. */
+  mediaStreamFactory?: Web.MediaStreamFactory,
 ): UserAgentOptions {
   const aor = addressOfRecord(profile);
   const uri = UserAgent.makeURI(aor);
@@ -71,10 +76,16 @@ export function buildUserAgentOptions(
     authorizationPassword: profile.password,
     instanceId: identity.instanceId,
     userAgentString: identity.userAgentString,
+    sessionDescriptionHandlerFactory: createCallSessionDescriptionHandlerFactory(
+      DEFAULT_ICE_GATHERING_BOUNDS,
+      mediaStreamFactory,
+    ),
     sessionDescriptionHandlerFactoryOptions: {
       peerConnectionConfiguration: { iceServers: iceServersFromProfile(profile) },
       iceGatheringTimeout: ICE_GATHERING_TIMEOUT_MS,
     },
+    // Accept INVITEs with Replaces (RFC 3891), which complete a warm transfer at its target.
+    sipExtensionReplaces: SIPExtension.Supported,
     logBuiltinEnabled: false,
     logLevel: 'warn',
   };

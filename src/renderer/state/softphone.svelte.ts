@@ -1,8 +1,17 @@
-import type { AppState, PublicSettings } from '../../shared/app-state';
+import type { AppState, ProvisionedLine, ProvisioningState, PublicSettings } from '../../shared/app-state';
 import { IpcEvent, type SoftphoneBridge } from '../../shared/ipc';
 import { AudioElementOutput } from '../audio/remote-audio';
+import { Ringer } from '../audio/ringer';
+import { formatDialString, resolveDialingContext, type DialingContext } from '../sip/dial-target';
+import type { SipProfile } from '../../shared/sip-profile';
 import type { RegistrationState } from '../sip/registration-state';
 import { SoftphoneEngine, type CallInfo } from '../sip/softphone-engine';
+import { AudioDevicesState } from './audio-devices.svelte';
+import { CallHistoryState } from './call-history.svelte';
+import { DesktopState } from './desktop.svelte';
+import { callBackNumberOf } from './history-entry';
+import { IncomingCallAlerts } from './incoming-call-alerts';
+import { PreferencesState } from './preferences.svelte';
 
 /**
  * The renderer's reactive view of the softphone: main-process state from the
@@ -16,6 +25,17 @@ export class SoftphoneStore {
   lastEndedCall = $state<CallInfo | null>(null);
   /** A failed user action (dialing, answering), shown until the next action. */
   actionError = $state<string | null>(null);
+  /** The SIP profile the line registers with now; it outlives a failed re-provisioning. */
+  activeProfile = $state<SipProfile | null>(null);
+
+  readonly preferences: PreferencesState;
+  readonly audio: AudioDevicesState;
+  /** Call history; `history.missedCount` is the missed-call count for the UI and the tray. */
+  readonly history: CallHistoryState;
+  /** Start at login, Do Not Disturb, the SIP trace switch and dial links from the OS. */
+  readonly desktop: DesktopState;
+  readonly #speakerOutput: AudioElementOutput;
+  readonly #alerts: IncomingCallAlerts;
 
   #engine: SoftphoneEngine | null = null;
   #engineProfileKey: string | null = null;
@@ -24,19 +44,96 @@ export class SoftphoneStore {
   constructor(
     private readonly bridge: SoftphoneBridge,
     private readonly audioContainer: HTMLElement,
-  ) {}
+    mediaDevices: MediaDevices = navigator.mediaDevices,
+  ) {
+    const ringer = new Ringer(audioContainer);
+    this.#speakerOutput = new AudioElementOutput(audioContainer);
+    this.preferences = new PreferencesState(bridge);
+    this.history = new CallHistoryState(bridge);
+    this.desktop = new DesktopState(bridge);
+    this.audio = new AudioDevicesState({
+      mediaDevices,
+      preferences: this.preferences,
+      speakerOutput: this.#speakerOutput,
+      ringer,
+      callMedia: () => this.#engine?.callMedia() ?? [],
+      container: audioContainer,
+    });
+    this.#alerts = new IncomingCallAlerts({
+      ringer,
+      bridge,
+      ringerDeviceId: () => this.audio.ringerDeviceId(),
+      describeCaller: (call) => ({
+        callId: call.id,
+        callerName: call.remoteName,
+        callerNumber: formatDialString(callBackNumberOf(call), this.dialingContext),
+      }),
+      onError: (message) => {
+        this.actionError = message;
+      },
+    });
+  }
+
+  /**
+   * Country for numbers typed without a country code: the dialing setting, else
+   * the country of the line's own number, else the UI language's region.
+   */
+  get dialingContext(): DialingContext {
+    return resolveDialingContext({
+      preferredCountry: this.preferences.value.dialing.defaultCountry,
+      userNumber: this.activeProfile?.username ?? null,
+      locale: navigator.language,
+    });
+  }
 
   async init(): Promise<void> {
+    this.desktop.listen();
     this.bridge.on(IpcEvent.StateChanged, (state) => this.#applyAppState(state));
     this.bridge.on(IpcEvent.WillQuit, () => void this.#shutDown());
+    this.bridge.on(IpcEvent.IncomingCallAction, ({ callId, action }) =>
+      void (action === 'answer' ? this.answer(callId) : this.decline(callId)),
+    );
+    // The dialing country must be known before the first call; the devices are listed meanwhile.
+    await Promise.all([this.preferences.load(), this.history.load(), this.desktop.load()]);
+    void this.audio.init();
+    this.bridge.on(IpcEvent.PowerResumed, () => this.#engine?.reconnect('resume'));
+    this.bridge.on(IpcEvent.NetworkOnline, () => this.#engine?.reconnect('network-online'));
+    this.bridge.on(IpcEvent.NetworkOffline, () => this.#engine?.networkOffline());
     this.#applyAppState(await this.bridge.getState());
   }
 
-  /** Saves the server choice and client id, then signs in with a JWT credential. */
-  async signInWithJwt(settings: PublicSettings, jwt: string): Promise<void> {
+  /** Saves the server choice, client id and a new client secret if given, then signs in with a JWT credential. */
+  async signInWithJwt(settings: PublicSettings, jwt: string, newClientSecret?: string): Promise<void> {
     await this.#act(async () => {
-      this.#applyAppState(await this.bridge.saveSettings(settings));
-      this.#applyAppState(await this.bridge.signInWithJwt(jwt));
+      if (await this.#saveSignInSettings(settings, newClientSecret)) {
+        this.#applyAppState(await this.bridge.signInWithJwt(jwt));
+      }
+    });
+  }
+
+  /**
+   * Saves the settings like `signInWithJwt`, then signs in through the system
+   * browser. Resolves when that sign-in has ended; the state shows its progress.
+   */
+  async signInWithBrowser(settings: PublicSettings, newClientSecret?: string): Promise<void> {
+    await this.#act(async () => {
+      if (await this.#saveSignInSettings(settings, newClientSecret)) {
+        this.#applyAppState(await this.bridge.signInWithBrowser());
+      }
+    });
+  }
+
+  /** Stops a browser sign-in that waits for the browser. */
+  async cancelSignIn(): Promise<void> {
+    await this.#act(async () => {
+      this.#applyAppState(await this.bridge.cancelSignIn());
+    });
+  }
+
+  /** Deletes the client secret from the keychain. */
+  async removeClientSecret(): Promise<void> {
+    await this.#act(async () => {
+      this.#applyAppState(await this.bridge.saveClientSecret(null));
     });
   }
 
@@ -53,11 +150,21 @@ export class SoftphoneStore {
     });
   }
 
+  /** Retries the SIP registration now instead of at the scheduled time. */
+  retryRegistration(): void {
+    this.#engine?.retryRegistration();
+  }
+
   async dial(input: string): Promise<void> {
     await this.#act(async () => {
       if (!this.#engine) throw new Error('The phone line is not set up yet. Sign in first.');
       await this.#engine.call(input);
     });
+  }
+
+  /** Opens the microphone while the user dials, so the call starts sooner; see PreparedMicrophone. */
+  prepareCall(): void {
+    this.#engine?.prepareCall();
   }
 
   async answer(callId: string): Promise<void> {
@@ -70,6 +177,66 @@ export class SoftphoneStore {
 
   async hangUp(callId: string): Promise<void> {
     await this.#act(() => this.#requireEngine().hangUp(callId));
+  }
+
+  // In-call commands. A rejected hold, transfer, park, flip or record shows in
+  // the call's notice; actionError gets only what the call's state rules out.
+
+  async sendToVoicemail(callId: string): Promise<void> {
+    await this.#act(() => this.#requireEngine().sendToVoicemail(callId));
+  }
+
+  async setMuted(callId: string, muted: boolean): Promise<void> {
+    await this.#act(async () => this.#requireEngine().setMuted(callId, muted));
+  }
+
+  async hold(callId: string): Promise<void> {
+    await this.#act(() => this.#requireEngine().hold(callId));
+  }
+
+  /** Takes a call off hold; another connected call goes on hold (swap). */
+  async resume(callId: string): Promise<void> {
+    await this.#act(() => this.#requireEngine().resume(callId));
+  }
+
+  async sendDtmf(callId: string, tones: string): Promise<void> {
+    await this.#act(async () => this.#requireEngine().sendDtmf(callId, tones));
+  }
+
+  async transfer(callId: string, target: string): Promise<void> {
+    await this.#act(() => this.#requireEngine().transfer(callId, target));
+  }
+
+  async consult(callId: string, target: string): Promise<void> {
+    await this.#act(async () => {
+      await this.#requireEngine().consult(callId, target);
+    });
+  }
+
+  async completeTransfer(consultCallId: string): Promise<void> {
+    await this.#act(() => this.#requireEngine().completeTransfer(consultCallId));
+  }
+
+  async park(callId: string): Promise<void> {
+    await this.#act(() => this.#requireEngine().park(callId));
+  }
+
+  async flip(callId: string, target: string): Promise<void> {
+    await this.#act(() => this.#requireEngine().flip(callId, target));
+  }
+
+  async setRecording(callId: string, recording: boolean): Promise<void> {
+    await this.#act(() => this.#requireEngine().setRecording(callId, recording));
+  }
+
+  /** Saves the settings and a new client secret; returns false when the keychain rejected the secret. */
+  async #saveSignInSettings(settings: PublicSettings, newClientSecret: string | undefined): Promise<boolean> {
+    this.#applyAppState(await this.bridge.saveSettings(settings));
+    if (newClientSecret === undefined) return true;
+
+    const state = await this.bridge.saveClientSecret(newClientSecret);
+    this.#applyAppState(state);
+    return state.clientSecretStored;
   }
 
   async #act(action: () => Promise<void>): Promise<void> {
@@ -90,59 +257,100 @@ export class SoftphoneStore {
     this.app = state;
 
     const provisioning = state.provisioning;
-    const profileKey =
-      provisioning.status === 'ready'
-        ? JSON.stringify([provisioning.profile, provisioning.instanceId, state.settings.clientId])
-        : null;
+    const line = lineOf(provisioning);
 
-    // A failed re-provisioning keeps the line that works; sign-out and a new
-    // profile replace it.
-    if (provisioning.status === 'failed' || provisioning.status === 'provisioning') return;
-    if (profileKey === this.#engineProfileKey) return;
+    // While provisioning runs or after it failed, the line keeps the profile it
+    // has from an earlier response or the keychain cache. Only before the first
+    // profile arrives is there nothing to start.
+    if (line === null && (provisioning.status === 'failed' || provisioning.status === 'provisioning')) return;
+
+    const profileKey = line === null ? null : JSON.stringify([line.profile, line.instanceId, state.settings.clientId]);
+    if (profileKey === this.#engineProfileKey) {
+      if (provisioning.status === 'ready') this.#engine?.profileConfirmed();
+      return;
+    }
 
     this.#engineProfileKey = profileKey;
-    this.#engineStarting = this.#engineStarting.then(() => this.#replaceEngine(state));
+    this.#engineStarting = this.#engineStarting.then(() => this.#replaceEngine(state, line));
   }
 
-  async #replaceEngine(state: AppState): Promise<void> {
+  async #replaceEngine(state: AppState, line: ProvisionedLine | null): Promise<void> {
     if (this.#engine) {
       const old = this.#engine;
       this.#engine = null;
       await old.stop();
     }
 
-    const provisioning = state.provisioning;
-    if (provisioning.status !== 'ready') {
+    if (line === null) {
       this.registration = { status: 'unregistered' };
       this.calls = [];
+      this.desktop.reportPhoneStatus(this.registration, this.calls);
+      this.activeProfile = null;
       return;
     }
 
     const engine = new SoftphoneEngine({
-      profile: provisioning.profile,
+      profile: line.profile,
+      requestProvisioning: (reason) => {
+        this.bridge.requestProvisioning(reason).catch((error: unknown) => console.warn('Requesting provisioning failed', error));
+      },
       identity: {
-        instanceId: provisioning.instanceId,
+        instanceId: line.instanceId,
         clientId: state.settings.clientId,
         userAgentString: __APP_USER_AGENT__,
       },
-      audioOutput: new AudioElementOutput(this.audioContainer),
+      audioOutput: this.#speakerOutput,
+      audioConstraints: () => this.audio.microphoneConstraints(),
+      dialingContext: () => this.dialingContext,
+      sipLog: this.desktop.forwardSipLog,
     });
 
     engine.subscribe(() => {
       this.registration = engine.registration.state;
       this.calls = engine.calls();
+      this.history.observe(this.calls);
+      this.#alerts.update(this.desktop.callsToAlert(this.calls, (call) => void this.#divert(call)));
+      this.desktop.reportPhoneStatus(this.registration, this.calls);
     });
     engine.onCallEnded((call) => {
       this.lastEndedCall = call;
+      void this.history.record(call);
     });
 
     this.#engine = engine;
-    await engine.start();
+    this.activeProfile = line.profile;
+    // Not awaited: a connect that waits for its timeout must not hold up quit or the next profile.
+    void engine.start();
+  }
+
+  /** Do Not Disturb: sends a ringing call to voicemail when RingCentral call control allows it, else declines it. */
+  async #divert(call: CallInfo): Promise<void> {
+    const engine = this.#engine;
+    if (!engine) return;
+    try {
+      await (call.rcCallControl ? engine.sendToVoicemail(call.id) : engine.decline(call.id));
+    } catch (error) {
+      console.warn(`Do Not Disturb could not divert call ${call.id}`, error);
+    }
   }
 
   async #shutDown(): Promise<void> {
+    this.#alerts.stopAll();
     await this.#engineStarting;
     await this.#engine?.stop().catch((error: unknown) => console.warn('Unregister on quit failed', error));
     await this.bridge.quitReady();
+  }
+}
+
+/** Returns the profile the line should register with in this provisioning state. */
+function lineOf(provisioning: ProvisioningState): ProvisionedLine | null {
+  switch (provisioning.status) {
+    case 'ready':
+      return { profile: provisioning.profile, instanceId: provisioning.instanceId };
+    case 'provisioning':
+    case 'failed':
+      return provisioning.line;
+    case 'idle':
+      return null;
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Exponential backoff with jitter for reconnect and re-register attempts: the
- * n-th delay is drawn from [base·2ⁿ / 2, base·2ⁿ], capped at `maxMs`, so many
- * clients that lost the same server do not come back in lockstep.
+ * Exponential backoff with jitter for retries of reconnects, REGISTERs and
+ * provisioning requests. The n-th delay is drawn from [base·2ⁿ / 2, base·2ⁿ],
+ * capped at `maxMs`, so many clients that lost the same server do not come
+ * back in lockstep.
  */
 export class Backoff {
   #attempt = 0;

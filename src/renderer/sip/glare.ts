@@ -1,0 +1,131 @@
+import { SessionState, type Core, type Session, type Web } from 'sip.js';
+
+/**
+ * Re-INVITEs that survive glare: both ends sending a re-INVITE at once, each
+ * answering the other's with 491 Request Pending (RFC 3261 §14.2).
+ */
+
+/** Retries after a 491 or a 500 with Retry-After, beyond the first attempt. */
+export const MAX_REINVITE_RETRIES = 3;
+
+/** Longest Retry-After honoured for a 500 to a re-INVITE; RFC 3261 §14.2 lets the UAS pick 0 to 10 s. */
+const MAX_RETRY_AFTER_S = 10;
+
+/**
+ * Returns the wait before retrying a re-INVITE that got 491, from RFC 3261 §14.1:
+ * "If the UAC is the owner of the Call-ID of the dialog ID (meaning it
+ * generated the value), T has a randomly chosen value between 2.1 and 4
+ * seconds in units of 10 ms. If the UAC is not the owner of the Call-ID of the
+ * dialog ID, T has a randomly chosen value of between 0 and 2 seconds in units
+ * of 10 ms." The two ranges do not overlap, so the two ends cannot collide again.
+ *
+ * @param random - returns a number in [0, 1), as Math.random does
+ */
+export function requestPendingRetryDelayMs(ownsCallId: boolean, random: () => number = Math.random): number {
+  if (ownsCallId) return 2100 + Math.floor(random() * 191) * 10;
+  return Math.floor(random() * 201) * 10;
+}
+
+export type ReinviteOutcome =
+  | { ok: true }
+  | {
+      ok: false;
+      /** Final status of the last attempt; null when none arrived (the request could not be sent). */
+      statusCode: number | null;
+      /** Failure for the call screen, such as "488 Not Acceptable Here" or "the call ended". */
+      reason: string;
+    };
+
+export interface ReinviteDependencies {
+  /** True for the UAC that generated the dialog's Call-ID (the caller). */
+  ownsCallId: boolean;
+  sleep: (milliseconds: number) => Promise<void>;
+  random?: () => number;
+}
+
+/**
+ * Sends a re-INVITE with the given description options and waits for its final
+ * response. A 491 is retried after the RFC 3261 §14.1 delay, and a 500 with
+ * Retry-After after that many seconds, up to MAX_REINVITE_RETRIES times.
+ *
+ * The caller serializes re-INVITEs of one dialog, since sip.js allows only one
+ * outstanding re-INVITE per session.
+ */
+export async function sendReinvite(
+  session: Session,
+  options: Web.SessionDescriptionHandlerOptions,
+  dependencies: ReinviteDependencies,
+): Promise<ReinviteOutcome> {
+  for (let attempt = 0; ; attempt++) {
+    if (session.state !== SessionState.Established) return { ok: false, statusCode: null, reason: 'the call ended' };
+
+    let response: Core.IncomingResponseMessage;
+    try {
+      response = await reinviteOnce(session, options);
+    } catch (error) {
+      return { ok: false, statusCode: null, reason: error instanceof Error ? error.message : String(error) };
+    }
+
+    const statusCode = response.statusCode ?? 0;
+    if (statusCode >= 200 && statusCode < 300) {
+      // sip.js ends the session itself when it cannot apply the answer of a 2xx.
+      if (session.state !== SessionState.Established) return { ok: false, statusCode, reason: 'the call ended' };
+      return { ok: true };
+    }
+
+    const reason = `${statusCode} ${response.reasonPhrase ?? ''}`.trim();
+    const delay = retryDelayMs(response, dependencies);
+    if (delay === null || attempt >= MAX_REINVITE_RETRIES) return { ok: false, statusCode, reason };
+
+    await dependencies.sleep(delay);
+  }
+}
+
+function retryDelayMs(response: Core.IncomingResponseMessage, dependencies: ReinviteDependencies): number | null {
+  if (response.statusCode === 491) return requestPendingRetryDelayMs(dependencies.ownsCallId, dependencies.random);
+
+  if (response.statusCode === 500) {
+    const retryAfter = Number.parseInt(response.getHeader('Retry-After') ?? '', 10);
+    if (Number.isInteger(retryAfter) && retryAfter >= 0 && retryAfter <= MAX_RETRY_AFTER_S) return retryAfter * 1000;
+  }
+  return null;
+}
+
+/**
+ * Time after which a re-INVITE without a final response counts as failed. The
+ * INVITE client transaction reports 408 after Timer B (64 × T1 = 32 s, RFC 3261
+ * §17.1.1.2) on its own; this also covers a 3xx, which sip.js does not pass on.
+ */
+const REINVITE_RESPONSE_TIMEOUT_MS = 40_000;
+
+/** Sends one re-INVITE; resolves with its final response once sip.js has processed it. */
+function reinviteOnce(
+  session: Session,
+  options: Web.SessionDescriptionHandlerOptions,
+): Promise<Core.IncomingResponseMessage> {
+  return new Promise((resolve, reject) => {
+    const finish = (outcome: () => void) => {
+      clearTimeout(timer);
+      session.stateChange.removeListener(onState);
+      outcome();
+    };
+    const onState = (state: SessionState) => {
+      if (state === SessionState.Terminated) finish(() => reject(new Error('the call ended')));
+    };
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`no final response within ${REINVITE_RESPONSE_TIMEOUT_MS / 1000} s`))),
+      REINVITE_RESPONSE_TIMEOUT_MS,
+    );
+    session.stateChange.addListener(onState);
+
+    session
+      .invite({
+        sessionDescriptionHandlerOptions: options,
+        requestDelegate: {
+          onAccept: (response) => finish(() => resolve(response.message)),
+          onReject: (response) => finish(() => resolve(response.message)),
+        },
+      })
+      .catch((error: unknown) => finish(() => reject(error)));
+  });
+}

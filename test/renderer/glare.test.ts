@@ -1,0 +1,124 @@
+import { SessionState, type Session } from 'sip.js';
+import { describe, expect, it } from 'vitest';
+
+import { MAX_REINVITE_RETRIES, requestPendingRetryDelayMs, sendReinvite } from '../../src/renderer/sip/glare';
+
+describe('requestPendingRetryDelayMs', () => {
+  it('gives the Call-ID owner 2.1 s to 4 s in 10 ms steps', () => {
+    expect(requestPendingRetryDelayMs(true, () => 0)).toBe(2100);
+    expect(requestPendingRetryDelayMs(true, () => 0.999999)).toBe(4000);
+    expect(requestPendingRetryDelayMs(true, () => 0.5) % 10).toBe(0);
+  });
+
+  it('gives the other end 0 s to 2 s in 10 ms steps', () => {
+    expect(requestPendingRetryDelayMs(false, () => 0)).toBe(0);
+    expect(requestPendingRetryDelayMs(false, () => 0.999999)).toBe(2000);
+    expect(requestPendingRetryDelayMs(false, () => 0.37) % 10).toBe(0);
+  });
+});
+
+interface ScriptedResponse {
+  statusCode: number;
+  reasonPhrase: string;
+  retryAfter?: string;
+}
+
+/** Builds a stand-in sip.js session whose re-INVITEs get the scripted final responses in turn. */
+function scriptedSession(responses: ScriptedResponse[]) {
+  const listeners = new Set<(state: SessionState) => void>();
+  const offers: unknown[] = [];
+  const session = {
+    state: SessionState.Established,
+    stateChange: {
+      addListener: (listener: (state: SessionState) => void) => listeners.add(listener),
+      removeListener: (listener: (state: SessionState) => void) => listeners.delete(listener),
+    },
+    invite(options: {
+      sessionDescriptionHandlerOptions: unknown;
+      requestDelegate: { onAccept(response: unknown): void; onReject(response: unknown): void };
+    }) {
+      offers.push(options.sessionDescriptionHandlerOptions);
+      const next = responses.shift();
+      if (!next) return Promise.reject(new Error('no scripted response left'));
+
+      const message = {
+        statusCode: next.statusCode,
+        reasonPhrase: next.reasonPhrase,
+        getHeader: (name: string) => (name === 'Retry-After' ? next.retryAfter : undefined),
+      };
+      queueMicrotask(() => {
+        if (next.statusCode < 300) options.requestDelegate.onAccept({ message });
+        else options.requestDelegate.onReject({ message });
+      });
+      return Promise.resolve();
+    },
+  };
+  return { session: session as unknown as Session, offers, end: () => (session.state = SessionState.Terminated) };
+}
+
+describe('sendReinvite', () => {
+  const options = { hold: true };
+
+  it('retries after 491 with the RFC 3261 delay and succeeds', async () => {
+    const { session, offers } = scriptedSession([
+      { statusCode: 491, reasonPhrase: 'Request Pending' },
+      { statusCode: 200, reasonPhrase: 'OK' },
+    ]);
+    const waits: number[] = [];
+
+    const outcome = await sendReinvite(session, options, {
+      ownsCallId: true,
+      random: () => 0.5,
+      sleep: async (milliseconds) => void waits.push(milliseconds),
+    });
+
+    expect(outcome).toEqual({ ok: true });
+    expect(waits).toEqual([requestPendingRetryDelayMs(true, () => 0.5)]);
+    expect(offers).toEqual([options, options]);
+  });
+
+  it('does not retry other rejections', async () => {
+    const { session } = scriptedSession([{ statusCode: 488, reasonPhrase: 'Not Acceptable Here' }]);
+    const waits: number[] = [];
+
+    const outcome = await sendReinvite(session, options, { ownsCallId: false, sleep: async (ms) => void waits.push(ms) });
+
+    expect(outcome).toEqual({ ok: false, statusCode: 488, reason: '488 Not Acceptable Here' });
+    expect(waits).toEqual([]);
+  });
+
+  it('honours Retry-After on a 500', async () => {
+    const { session } = scriptedSession([
+      { statusCode: 500, reasonPhrase: 'Server Internal Error', retryAfter: '3' },
+      { statusCode: 200, reasonPhrase: 'OK' },
+    ]);
+    const waits: number[] = [];
+
+    await expect(sendReinvite(session, options, { ownsCallId: false, sleep: async (ms) => void waits.push(ms) })).resolves.toEqual({
+      ok: true,
+    });
+    expect(waits).toEqual([3000]);
+  });
+
+  it('gives up after the last retry', async () => {
+    const pending = { statusCode: 491, reasonPhrase: 'Request Pending' };
+    const { session, offers } = scriptedSession(Array.from({ length: MAX_REINVITE_RETRIES + 2 }, () => ({ ...pending })));
+
+    const outcome = await sendReinvite(session, options, { ownsCallId: false, sleep: async () => undefined });
+
+    expect(outcome).toEqual({ ok: false, statusCode: 491, reason: '491 Request Pending' });
+    expect(offers).toHaveLength(MAX_REINVITE_RETRIES + 1);
+  });
+
+  it('stops when the call ends during the wait', async () => {
+    const { session, offers, end } = scriptedSession([
+      { statusCode: 491, reasonPhrase: 'Request Pending' },
+      { statusCode: 200, reasonPhrase: 'OK' },
+    ]);
+
+    const outcome = await sendReinvite(session, options, { ownsCallId: false, sleep: async () => void end() });
+
+    expect(outcome).toEqual({ ok: false, statusCode: null, reason: 'the call ended' });
+    expect(offers).toHaveLength(1);
+  });
+});

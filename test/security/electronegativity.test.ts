@@ -1,0 +1,121 @@
+/**
+ * Runs electronegativity (@doyensec/electronegativity 1.10) over src/ with the
+ * exceptions listed in electronegativity.json.
+ *
+ * NOTE: electronegativity 1.10 downloads translation files on every run, even
+ * with an Electron version given, and waits for several seconds of retries when
+ * it cannot. The scan therefore runs only inside `unshare -rn` (a network
+ * namespace with no interfaces), so nothing leaves the machine; where that is
+ * not possible the scan fails rather than reach out.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repositoryRoot = resolve(__dirname, '../..');
+const configPath = join(repositoryRoot, 'electronegativity.json');
+const scanScript = join(__dirname, 'electronegativity-scan.mjs');
+
+interface ScanResult {
+  exitCode: number | null;
+  output: string;
+  findings: { id: string; file: string; line: number | null; sample: string | null }[];
+  errors: { file: string; message: string }[];
+}
+
+const networkIsolation = spawnSync('unshare', ['-rn', 'true']).status === 0;
+
+/** Scans `input` in a child process inside a network namespace with no interfaces. */
+function scan(input: string, outputPath: string): Promise<ScanResult> {
+  const nodeArgs = [scanScript, input, configPath, outputPath];
+  if (!networkIsolation) {
+    return Promise.reject(
+      new Error('`unshare -rn true` failed, so electronegativity cannot run without network access here.'),
+    );
+  }
+  const [command, args] = ['unshare', ['-rn', process.execPath, ...nodeArgs]] as const;
+
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (exitCode) => {
+      readFile(outputPath, 'utf8')
+        .then((text) => resolvePromise({ exitCode, output, ...(JSON.parse(text) as Omit<ScanResult, 'exitCode' | 'output'>) }))
+        .catch(() => resolvePromise({ exitCode, output, findings: [], errors: [] }));
+    });
+  });
+}
+
+const INSECURE_WINDOW = `
+const { BrowserWindow } = require('electron');
+const window = new BrowserWindow({ webPreferences: { nodeIntegration: true, contextIsolation: false, sandbox: false } });
+window.loadURL('http://example.com/');
+`;
+
+describe('electronegativity scan', () => {
+  let workDir: string;
+  let sources: ScanResult;
+  let insecure: ScanResult;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'softphone-electronegativity-'));
+    const fixtureDir = join(workDir, 'insecure-app');
+    await mkdir(fixtureDir);
+    await writeFile(join(fixtureDir, 'main.js'), INSECURE_WINDOW);
+
+    // Both scans wait on the same download retries, so they run side by side.
+    [sources, insecure] = await Promise.all([
+      scan(join(repositoryRoot, 'src'), join(workDir, 'sources.json')),
+      scan(fixtureDir, join(workDir, 'insecure.json')),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('reports no findings in the sources', () => {
+    expect(sources.exitCode, sources.output).toBe(0);
+    expect(sources.findings).toEqual([]);
+  });
+
+  it('parses every source file', () => {
+    expect(sources.errors).toEqual([]);
+  });
+
+  it('reports an insecure window, so an empty result means something', () => {
+    const ids = insecure.findings.map((finding) => finding.id);
+
+    expect(insecure.exitCode, insecure.output).toBe(0);
+    expect(ids).toContain('SANDBOX_JS_CHECK');
+    expect(ids).toContain('CONTEXT_ISOLATION_JS_CHECK');
+  });
+});
+
+describe('electronegativity.json', () => {
+  const readConfig = async () =>
+    JSON.parse(await readFile(configPath, 'utf8')) as { electronVersion: string; input: string; exceptions: Record<string, unknown> };
+
+  it('justifies each exception in one line', async () => {
+    const { exceptions } = await readConfig();
+
+    expect(Object.keys(exceptions).length).toBeGreaterThan(0);
+    for (const [check, reason] of Object.entries(exceptions)) {
+      expect(typeof reason, check).toBe('string');
+      expect((reason as string).length, check).toBeGreaterThan(30);
+      expect(reason as string, check).not.toMatch(/\n/);
+    }
+  });
+
+  it('names the installed Electron version', async () => {
+    const installed = JSON.parse(await readFile(join(repositoryRoot, 'node_modules/electron/package.json'), 'utf8')) as { version: string };
+
+    expect((await readConfig()).electronVersion).toBe(installed.version);
+  });
+});

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// The soak test alone: 200 calls between two softphones on the bench, about
+// 4 to 5 minutes. The test sets its own time limit.
+export default defineConfig({
+  test: {
+    include: ['test/e2e/soak.test.ts'],
+    environment: 'node',
+    hookTimeout: 60_000,
+    maxWorkers: 1,
+  },
+});
