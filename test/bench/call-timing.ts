@@ -66,7 +66,10 @@ export function installCallMarks(): void {
         .filter((connection) => connection.connectionState === 'connected');
 
       for (const connection of connected) {
-        const report = await connection.getStats();
+        // A connection closed since the filter makes getStats() reject; the next round skips it.
+        const report = await connection.getStats().catch(() => null);
+        if (!report) continue;
+
         let received = 0;
         report.forEach((entry: { type: string; kind?: string; packetsReceived?: number }) => {
           if (entry.type === 'inbound-rtp' && entry.kind === 'audio') received += entry.packetsReceived ?? 0;
@@ -152,7 +155,7 @@ export function nodeNow(): number {
 /**
  * Estimates the page clock minus this process's clock in milliseconds, from the
  * round trip with the smallest delay among `samples` evaluations. Both clocks
- * are epoch-based, so the offset is usually below 1 ms; measuring it keeps a
+ * are epoch-based, so the offset is usually below 1 ms. Measuring it keeps a
  * clock step between the two start-ups out of the figures.
  */
 export async function measureClockOffset(page: Page, samples = 5): Promise<number> {
@@ -292,7 +295,7 @@ export async function measureCall(options: MeasuredCallOptions): Promise<CallTim
   };
 }
 
-/** A UDP port on 127.0.0.1 that takes STUN requests and never answers, like an unreachable STUN server. */
+/** A UDP port on 127.0.0.1 that takes STUN requests and never replies, like an unreachable STUN server. */
 export interface UnansweredStunServer {
   /** "127.0.0.1:<port>", in the form of RingCentral's stunServers entries. */
   hostPort: string;
@@ -326,7 +329,7 @@ export interface OffMachineTargets {
   iceServers: string[];
   /** Addresses of ICE candidates (local and remote) that belong to no interface of this machine. */
   candidateAddresses: string[];
-  /** Types of local candidates other than "host" (srflx or relay would mean a STUN or TURN answer). */
+  /** Types of local candidates other than "host" (srflx or relay would mean a STUN or TURN response). */
   candidateTypes: string[];
 }
 

@@ -106,8 +106,8 @@ export interface OfficialSdkPhone {
 }
 
 /**
- * Opens the driver page in its own bench Chromium. The page registers as soon as
- * it loads; the peer connection probe is installed as in the app's instances.
+ * Opens the driver page in its own bench Chromium, with the peer connection
+ * probe installed as in the app's instances. The page registers as soon as it loads.
  */
 export async function openOfficialSdkPhone(options: OfficialSdkPhoneOptions): Promise<OfficialSdkPhone> {
   let browser: BenchBrowser | null = null;

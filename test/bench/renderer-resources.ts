@@ -19,7 +19,7 @@ interface ProcessEntry {
   parentPid: number;
   /**
    * Arguments joined by spaces. Chromium's child processes rewrite their
-   * argv into one space-separated string, so the arguments cannot be told apart.
+   * argv into one space-separated string, so the arguments cannot be separated.
    */
   commandLine: string;
 }
@@ -109,7 +109,7 @@ export function readProcessMemory(pid: number): ProcessMemory {
 /**
  * Finds the pid of the renderer process that runs `page`. Chromium starts
  * several renderers (a spare one and one for its own UI among them), and no
- * page-level API tells which one hosts a page, so the page runs a busy loop and
+ * page-level API returns which one hosts a page, so the page runs a busy loop and
  * the renderer whose CPU time grows by most of it is the one.
  */
 export async function findRendererPid(page: Page): Promise<number> {

@@ -94,7 +94,7 @@ async function openSdkPair(
     throw error;
   });
 
-  // The recorder sees only WebSockets opened after it starts, hence the reload.
+  // The recorder records only WebSockets opened after it starts, hence the reload.
   const callerFrames = recordSipFrames(callerPhone.page);
   const callerRequests = watchRequests(callerPhone.page);
   await callerPhone.page.reload();
@@ -134,8 +134,8 @@ async function openAppPair(bench: SoftphoneBench, caller: BenchLine, callee: Ben
     ]);
     await Promise.all([waitForRegistered(callerPhone.page), waitForRegistered(calleePhone.page)]);
 
-    // The recorder sees only WebSockets opened after it starts, hence the reload;
-    // the main-process service keeps the sign-in and the SIP profile across it.
+    // The recorder records only WebSockets opened after it starts, hence the
+    // reload. The main-process service keeps the sign-in and the SIP profile across it.
     const callerFrames = recordSipFrames(callerPhone.page);
     const callerRequests = watchRequests(callerPhone.page);
     await callerPhone.page.reload();
@@ -320,7 +320,7 @@ describe(`ringcentral-web-phone ${SDK_VERSION} compared with the app`, () => {
       );
     }
 
-    // With a STUN server that never answers, on both sides of the call.
+    // With a STUN server that never replies, on both sides of the call.
     await runPhase(
       () => openSdkPair(site, compatBench, sdkCaller, sdkCallee, [deadStun.hostPort]),
       (pair) => measureCalls(pair, DEAD_STUN_CALL_REPETITIONS, sdk.deadStunCalls, deadStun),
