@@ -54,6 +54,8 @@ const CREDENTIAL_HEADER_PATTERN = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 // RFC 2617 section 3.2.2) is a hash of the password that can be attacked offline.
 const DIGEST_RESPONSE_PATTERN = /\b(response\s*=\s*"?)([0-9a-f]{16,})/gi;
 const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+/** User name and password inside a URL (`scheme://user:password@host`). */
+const URL_CREDENTIALS_PATTERN = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s"']+@/gi;
 // A value starting with "[" was already masked by the JWT pattern.
 const SECRET_ASSIGNMENT_PATTERN =
   /\b(access_token|refresh_token|assertion|password|client_secret|token)=([^&\s[][^&\s]*)/gi;
@@ -72,6 +74,7 @@ export function redactText(text: string): string {
     .replace(CREDENTIAL_HEADER_PATTERN, (_match, scheme: string) => `${scheme} [redacted]`)
     .replace(DIGEST_RESPONSE_PATTERN, (_match, key: string, hash: string) => `${key}${maskSecret(hash)}`)
     .replace(JWT_PATTERN, (jwt) => maskSecret(jwt))
+    .replace(URL_CREDENTIALS_PATTERN, (_match, scheme: string) => `${scheme}[redacted]@`)
     .replace(SECRET_ASSIGNMENT_PATTERN, (_match, key: string, value: string) => `${key}=${maskSecret(value)}`);
 }
 

@@ -15,15 +15,30 @@ export class InvalidServerUrlError extends Error {
     readonly reason: string,
   ) {
     super(
-      `Invalid custom server URL "${value}": ${reason}. ` +
+      `Invalid custom server URL "${displayedUrl(value)}": ${reason}. ` +
         'Enter a URL such as https://platform.example.com or http://127.0.0.1:8080.',
     );
   }
 }
 
+/** Longest part of a rejected URL that a message repeats. */
+const MAX_DISPLAYED_URL_LENGTH = 120;
+
+/** The URL as a message may show it: user name and password masked, long values cut. */
+function displayedUrl(value: string): string {
+  const masked = value.replace(/\/\/[^/@\s]*@/, '//***@');
+  return masked.length > MAX_DISPLAYED_URL_LENGTH ? `${masked.slice(0, MAX_DISPLAYED_URL_LENGTH)}…` : masked;
+}
+
+/** Hosts that plain http may reach: the loopback interface only, where no network sees the tokens. */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
 /**
  * Parses a custom platform base URL and returns it without a trailing slash.
- * Throws `InvalidServerUrlError` for anything but an absolute http(s) URL.
+ * Throws `InvalidServerUrlError` for anything but an absolute https URL, or an
+ * http URL of a loopback host.
  * A path prefix is kept, so a platform behind a reverse-proxy path works.
  */
 export function normalizeCustomServerUrl(value: string): string {
@@ -41,6 +56,12 @@ export function normalizeCustomServerUrl(value: string): string {
 
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InvalidServerUrlError(value, `the scheme must be http or https, not ${url.protocol.replace(':', '')}`);
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new InvalidServerUrlError(
+      value,
+      'plain http is allowed only for this computer (127.0.0.1 or localhost) because tokens would cross the network unencrypted; use https',
+    );
   }
   if (url.username !== '' || url.password !== '') {
     throw new InvalidServerUrlError(value, 'it must not contain a user name or password');

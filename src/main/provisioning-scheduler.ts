@@ -11,6 +11,9 @@ import { ProvisioningError } from './provisioning-errors';
 import { writeFileAtomic } from './settings';
 
 /** Source of a sip-provision request. */
+
+/** Longest delay setTimeout keeps: 2^31 - 1 ms. */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
 export type ProvisioningTrigger = 'start' | 'sign-in' | 'user' | 'polling' | 'retry' | ProvisioningRequestReason;
 
 /** When a failed request may be sent again without the user's help. */
@@ -256,7 +259,9 @@ export class ProvisioningScheduler {
 
     this.#cancelTimer();
     pending.dueAt = dueAt;
-    const delay = Math.max(0, dueAt - this.#options.now());
+    // setTimeout fires at once for delays past 2^31 - 1 ms (about 24.8 days), so a
+    // longer wait is taken in capped steps and #fire checks that it is due.
+    const delay = Math.min(Math.max(0, dueAt - this.#options.now()), MAX_TIMER_DELAY_MS);
     pending.timer = this.#timers.setTimeout(() => this.#fire(), delay);
   }
 
@@ -267,6 +272,11 @@ export class ProvisioningScheduler {
     pending.timer = null;
     if (!this.#online) {
       // Waits without a timer until setOnline(true).
+      return;
+    }
+
+    if (pending.dueAt > this.#options.now()) {
+      this.#rearm(pending.dueAt);
       return;
     }
 

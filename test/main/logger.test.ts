@@ -172,3 +172,12 @@ describe('log file output', () => {
     expect(mode).toBe(0o600);
   });
 });
+
+describe('redactText on URLs', () => {
+  it('masks credentials inside a URL', () => {
+    const text = redactText('Settings file is invalid: http://alice:hunter2@127.0.0.1:9/path');
+
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('http://[redacted]@127.0.0.1:9/path');
+  });
+});

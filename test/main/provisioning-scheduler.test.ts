@@ -160,6 +160,15 @@ describe('ProvisioningScheduler against the local platform', () => {
     expect(delays.every((delay) => delay === MIN_POLLING_INTERVAL_S * SECOND)).toBe(true);
   });
 
+  it('waits out a pollingInterval longer than setTimeout allows', async () => {
+    const harness = await createHarness({ pollingInterval: 3_000_000 });
+
+    await harness.request('start');
+    await harness.run(30 * MINUTE);
+
+    expect(harness.arrivals()).toHaveLength(1);
+  });
+
   it('shares one request among concurrent triggers', async () => {
     const harness = await createHarness();
 

@@ -20,7 +20,9 @@ export function createVirtualTimers(start = 1_700_000_000_000) {
   const timers: Timers = {
     setTimeout(callback, ms) {
       const id = nextId++;
-      pending.set(id, { id, at: time + Math.max(0, ms), callback });
+      // Like Node and browsers, a delay past 2^31 - 1 ms fires after 1 ms.
+      const delay = ms > 2_147_483_647 ? 1 : Math.max(0, ms);
+      pending.set(id, { id, at: time + delay, callback });
       return id;
     },
     clearTimeout(handle) {

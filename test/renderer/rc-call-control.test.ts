@@ -140,3 +140,19 @@ describe('in-call INFO commands', () => {
     expect(describe('callpark', { code: 5 })).toBe('Park failed: code 5.');
   });
 });
+
+describe('INFO results from an odd server', () => {
+  it.each(['', ' ', 'abc', '1.5'])('ignores a result code of %j', (code) => {
+    const body = JSON.stringify({ response: { reqid: 1, command: 'callpark', result: { code } } });
+
+    expect(parseInfoResponse(body)).toBeNull();
+  });
+
+  it('names an unknown command literally', () => {
+    const body = JSON.stringify({ response: { reqid: 1, command: 'constructor', result: { code: 5 } } });
+    const result = parseInfoResponse(body);
+
+    expect(result).not.toBeNull();
+    expect(describeInfoResult(result!)).toBe('constructor failed: code 5.');
+  });
+});

@@ -44,7 +44,11 @@ export class Ringer {
     try {
       await output.play(this.#deviceId);
     } catch (error) {
-      if (this.#output === output) this.stop();
+      // stop() during the awaits above closed this output on purpose (the call
+      // was answered or ended first), so its failed start is no error.
+      if (this.#output !== output) return;
+
+      this.stop();
       throw error;
     }
   }

@@ -14,7 +14,7 @@ import {
 import type { SipProfile } from '../../shared/sip-profile';
 import { describeCaller, parseAssertedIdentity, sipIdentityOf, type RemoteParty } from './caller-identity';
 import { createCallMachine, isConnected, type CallDirection, type CallEndReason, type CallState } from './call-state';
-import { parseDialTarget, type DialingContext, type DialTarget } from './dial-target';
+import { InvalidDialTargetError, parseDialTarget, type DialingContext, type DialTarget } from './dial-target';
 import { DTMF_DURATION_MS, DTMF_INTER_TONE_GAP_MS, normalizeDtmf } from './dtmf';
 import { sendReinvite, type ReinviteOutcome } from './glare';
 import {
@@ -192,7 +192,7 @@ export class CallController {
 
     const target = this.#parseTarget(input);
     const targetUri = UserAgent.makeURI(target.uri);
-    if (!targetUri) throw new Error(`"${target.uri}" is not a valid SIP URI.`);
+    if (!targetUri) throw new InvalidDialTargetError(input, 'invalid-sip-uri');
 
     await this.#holdOtherCalls(null, 'place a new call');
 
@@ -437,7 +437,7 @@ export class CallController {
     const call = this.#requireCall(callId);
     const target = this.#parseTarget(input);
     const targetUri = UserAgent.makeURI(target.uri);
-    if (!targetUri) throw new Error(`"${target.uri}" is not a valid SIP URI.`);
+    if (!targetUri) throw new InvalidDialTargetError(input, 'invalid-sip-uri');
 
     await this.#runTransfer(call, target.display, () =>
       referAndWait(call.session, targetUri, this.#options.extraHeaders),

@@ -133,7 +133,8 @@ const infoResponseSchema = z.object({
     reqid: z.union([z.number(), z.string()]),
     command: z.string(),
     result: z.looseObject({
-      code: z.union([z.number(), z.string()]),
+      // A string code must be an integer: Number('') and Number(' ') are 0, which would read as success.
+      code: z.union([z.number().int(), z.string().trim().regex(/^-?\d+$/)]),
       description: z.string().optional(),
     }),
   }),
@@ -175,7 +176,8 @@ export function parseInfoResponse(body: string): RcInfoResult | null {
 export function describeInfoResult(result: RcInfoResult): string {
   if (result.code !== 0) {
     const why = result.description ?? `code ${result.code}`;
-    return `${COMMAND_NAMES[result.command] ?? result.command} failed: ${why}.`;
+    const name = Object.hasOwn(COMMAND_NAMES, result.command) ? COMMAND_NAMES[result.command] : result.command;
+    return `${name} failed: ${why}.`;
   }
 
   switch (result.command) {

@@ -55,7 +55,8 @@ export class AttemptWindow {
 export function switchBackDelayMs(switchBackIntervalS: number, random: () => number): number {
   const intervalMs = Math.max(0, switchBackIntervalS) * 1000;
   const jitterMaxMs = Math.min(intervalMs * SWITCH_BACK_JITTER_SHARE, SWITCH_BACK_JITTER_MAX_MS);
-  return Math.round(intervalMs + random() * jitterMaxMs);
+  // setTimeout fires at once past 2^31 - 1 ms, so longer intervals are capped there (about 24.8 days).
+  return Math.min(Math.round(intervalMs + random() * jitterMaxMs), 2_147_483_647);
 }
 
 /** SIP statuses of a REGISTER answer that mean the credentials were not accepted. */
