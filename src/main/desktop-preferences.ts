@@ -1,10 +1,7 @@
-import { readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
-
 import { z } from 'zod';
 
+import { createJsonFileStore } from './json-file-store';
 import type { Logger } from './logger';
-import { writeFileAtomic } from './settings';
 
 export const DESKTOP_PREFERENCES_FILE_NAME = 'desktop.json';
 
@@ -52,39 +49,20 @@ export interface DesktopPreferencesStore {
  * fails validation is renamed to `desktop.json.corrupt`, and a warning is logged.
  */
 export function createDesktopPreferencesStore(directory: string, logger: Logger): DesktopPreferencesStore {
-  const path = join(directory, DESKTOP_PREFERENCES_FILE_NAME);
+  const store = createJsonFileStore<StoredDesktopPreferences>({
+    directory,
+    fileName: DESKTOP_PREFERENCES_FILE_NAME,
+    fileSchema,
+    saveSchema: fileSchema,
+    defaults: DEFAULT_DESKTOP_PREFERENCES,
+    logger,
+    description: 'Desktop preferences file',
+  });
 
   return {
-    async load() {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          return { ...DEFAULT_DESKTOP_PREFERENCES };
-        }
-        throw error;
-      }
-
-      let problem: string;
-      try {
-        const parsed = fileSchema.safeParse(JSON.parse(text));
-        if (parsed.success) {
-          return parsed.data;
-        }
-        problem = z.prettifyError(parsed.error);
-      } catch (error) {
-        problem = `not JSON: ${(error as Error).message}`;
-      }
-
-      const corruptPath = `${path}.corrupt`;
-      await rename(path, corruptPath);
-      logger.warn('Desktop preferences file is invalid; using the defaults and keeping the bad file', { path, corruptPath, problem });
-      return { ...DEFAULT_DESKTOP_PREFERENCES };
-    },
-
+    load: () => store.load(),
     async save(preferences) {
-      await writeFileAtomic(path, `${JSON.stringify(fileSchema.parse(preferences), null, 2)}\n`);
+      await store.save(preferences);
     },
   };
 }

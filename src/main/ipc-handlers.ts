@@ -8,7 +8,7 @@ import { phoneStatusSchema } from './desktop-service';
 import type { Logger } from './logger';
 import { incomingCallIdSchema, incomingCallNoticeSchema, type IncomingCallNotifier } from './notifications';
 import { preferencesSchema, type PreferencesStore } from './preferences';
-import { publicSettingsSchema } from './settings';
+import { publicSettingsShapeSchema } from './settings';
 import { sipTraceEntrySchema } from './sip-trace';
 import type { SoftphoneService } from './softphone-service';
 
@@ -54,7 +54,9 @@ const noPayload = z.union([z.undefined(), z.null()]).transform((): void => undef
 /** Runtime schema of each channel's request, so bad payloads are rejected before they reach the service. */
 export const ipcRequestSchemas: { [C in IpcChannel]: z.ZodType<IpcRequest<C>> } = {
   [IpcChannel.GetState]: noPayload,
-  [IpcChannel.SaveSettings]: publicSettingsSchema,
+  // Only the shape here: the service checks the URL rules and answers with a
+  // message for the user instead of an IPC error.
+  [IpcChannel.SaveSettings]: publicSettingsShapeSchema,
   [IpcChannel.SignInWithJwt]: z.strictObject({
     jwt: z
       .string()

@@ -1,11 +1,8 @@
-import { readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
-
 import { z } from 'zod';
 
 import { DEFAULT_PREFERENCES, type Preferences } from '../shared/preferences';
+import { createJsonFileStore } from './json-file-store';
 import type { Logger } from './logger';
-import { writeFileAtomic } from './settings';
 
 export const PREFERENCES_FILE_NAME = 'preferences.json';
 
@@ -64,54 +61,15 @@ export interface PreferencesStore {
  * `preferences.json.corrupt`, a warning is logged, and the defaults are used.
  */
 export function createPreferencesStore(directory: string, logger: Logger): PreferencesStore {
-  const path = join(directory, PREFERENCES_FILE_NAME);
-  let writes: Promise<unknown> = Promise.resolve();
-
-  return {
-    async load() {
-      await writes;
-
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(DEFAULT_PREFERENCES);
-        throw error;
-      }
-
-      const parsed = parsePreferencesFile(text);
-      if (parsed.ok) return parsed.preferences;
-
-      const corruptPath = `${path}.corrupt`;
-      await rename(path, corruptPath);
-      logger.warn('Preferences file is invalid; using the defaults and keeping the bad file', {
-        path,
-        corruptPath,
-        problem: parsed.reason,
-      });
-      return structuredClone(DEFAULT_PREFERENCES);
-    },
-
-    async save(preferences) {
-      const valid = preferencesSchema.parse(preferences);
-      // Writes run in call order, so the last save wins on disk too.
-      const write = writes.then(() => writeFileAtomic(path, `${JSON.stringify(valid, null, 2)}\n`));
-      writes = write.catch(() => undefined);
-      await write;
-      return valid;
-    },
-  };
-}
-
-function parsePreferencesFile(text: string): { ok: true; preferences: Preferences } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
-  }
-
-  const result = preferencesFileSchema.safeParse(json);
-  if (!result.success) return { ok: false, reason: z.prettifyError(result.error) };
-  return { ok: true, preferences: result.data };
+  return createJsonFileStore<Preferences>({
+    directory,
+    fileName: PREFERENCES_FILE_NAME,
+    fileSchema: preferencesFileSchema,
+    saveSchema: preferencesSchema,
+    defaults: DEFAULT_PREFERENCES,
+    logger,
+    description: 'Preferences file',
+    // Writes run in call order, so the last save wins on disk too.
+    serializeWrites: true,
+  });
 }

@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { z } from 'zod';
 
 import type { PublicSettings } from '../shared/app-state';
+import { createJsonFileStore, isNotFound, writeFileAtomic } from './json-file-store';
 import type { Logger } from './logger';
 import { InvalidServerUrlError, normalizeCustomServerUrl } from './platform-servers';
+
+// Re-exported because other modules in src/main import the atomic write from this file.
+export { writeFileAtomic } from './json-file-store';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 export const INSTANCE_ID_FILE_NAME = 'instance-id';
@@ -27,16 +31,18 @@ const MAX_URL_LENGTH = 2048;
  * server URL must be an http(s) URL when `server` is `custom`. With another server
  * it may also be empty, so switching servers back and forth keeps it.
  */
-export const publicSettingsSchema = z
-  .strictObject({
-    server: z.enum(['production', 'sandbox', 'custom']),
-    customServerUrl: z.string().trim().max(MAX_URL_LENGTH),
-    clientId: z
-      .string()
-      .trim()
-      .max(MAX_CLIENT_ID_LENGTH)
-      .regex(/^[A-Za-z0-9_.~-]*$/, 'client id may contain only letters, digits and "_.~-"'),
-  })
+/** The shape of the settings: types and lengths, without the URL rules. */
+export const publicSettingsShapeSchema = z.strictObject({
+  server: z.enum(['production', 'sandbox', 'custom']),
+  customServerUrl: z.string().trim().max(MAX_URL_LENGTH, `the URL is longer than ${MAX_URL_LENGTH} characters`),
+  clientId: z
+    .string()
+    .trim()
+    .max(MAX_CLIENT_ID_LENGTH, `the client id is longer than ${MAX_CLIENT_ID_LENGTH} characters`)
+    .regex(/^[A-Za-z0-9_.~-]*$/, 'the client id may contain only letters, digits and "_.~-"'),
+});
+
+export const publicSettingsSchema = publicSettingsShapeSchema
   .superRefine((settings, context) => {
     if (settings.customServerUrl === '' && settings.server !== 'custom') {
       return;
@@ -74,56 +80,15 @@ export interface SettingsStore {
  * a warning is logged, and the defaults are used.
  */
 export function createSettingsStore(directory: string, logger: Logger): SettingsStore {
-  const path = join(directory, SETTINGS_FILE_NAME);
-
-  return {
-    async load() {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (error) {
-        if (isNotFound(error)) {
-          return { ...DEFAULT_SETTINGS };
-        }
-        throw error;
-      }
-
-      const parsed = parseSettingsFile(text);
-      if (parsed.ok) {
-        return parsed.settings;
-      }
-
-      const corruptPath = `${path}.corrupt`;
-      await rename(path, corruptPath);
-      logger.warn('Settings file is invalid; using the defaults and keeping the bad file', {
-        path,
-        corruptPath,
-        problem: parsed.reason,
-      });
-      return { ...DEFAULT_SETTINGS };
-    },
-
-    async save(settings) {
-      const valid = publicSettingsSchema.parse(settings);
-      await writeFileAtomic(path, `${JSON.stringify(valid, null, 2)}\n`);
-      return valid;
-    },
-  };
-}
-
-function parseSettingsFile(text: string): { ok: true; settings: PublicSettings } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
-  }
-
-  const result = settingsFileSchema.safeParse(json);
-  if (!result.success) {
-    return { ok: false, reason: z.prettifyError(result.error) };
-  }
-  return { ok: true, settings: result.data };
+  return createJsonFileStore<PublicSettings>({
+    directory,
+    fileName: SETTINGS_FILE_NAME,
+    fileSchema: settingsFileSchema,
+    saveSchema: publicSettingsSchema,
+    defaults: DEFAULT_SETTINGS,
+    logger,
+    description: 'Settings file',
+  });
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -153,26 +118,4 @@ export async function loadOrCreateInstanceId(directory: string, logger: Logger):
   await writeFileAtomic(path, `${instanceId}\n`);
   logger.info('Created a new SIP instance id', { path, instanceId });
   return instanceId;
-}
-
-/**
- * Writes `data` to a temporary file beside `path`, then renames it over `path`, so
- * a crash leaves either the old or the new file and never a partial one.
- */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const directory = join(path, '..');
-  await mkdir(directory, { recursive: true });
-
-  const temporaryPath = `${path}.${process.pid}.${randomUUID()}.tmp`;
-  try {
-    await writeFile(temporaryPath, data, { encoding: 'utf8', mode: 0o600 });
-    await rename(temporaryPath, path);
-  } catch (error) {
-    await rm(temporaryPath, { force: true });
-    throw error;
-  }
-}
-
-function isNotFound(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }

@@ -128,6 +128,21 @@ export interface SoftphoneService {
   waitForQuitReady(timeoutMs: number): Promise<boolean>;
 }
 
+const SETTINGS_FIELD_LABELS: Record<string, string> = {
+  server: 'Server',
+  customServerUrl: 'Server URL',
+  clientId: 'Client ID',
+};
+
+/** One sentence per invalid setting, naming the field as the settings screen does. */
+function describeSettingsIssue(issue: z.core.$ZodIssue): string {
+  // Custom issues carry a whole sentence already (InvalidServerUrlError).
+  if (issue.code === 'custom') return issue.message;
+
+  const field = SETTINGS_FIELD_LABELS[String(issue.path[0])] ?? String(issue.path.join('.'));
+  return `${field}: ${issue.message}.`;
+}
+
 /** Settings that failed validation; the message names the fields. */
 export class InvalidSettingsError extends Error {
   override readonly name = 'InvalidSettingsError';
@@ -236,9 +251,7 @@ class DefaultSoftphoneService implements SoftphoneService {
     return this.enqueue(async () => {
       const parsed = publicSettingsSchema.safeParse(settings);
       if (!parsed.success) {
-        throw new InvalidSettingsError(
-          `Invalid settings: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`,
-        );
+        throw new InvalidSettingsError(parsed.error.issues.map(describeSettingsIssue).join(' '));
       }
 
       const next = parsed.data;

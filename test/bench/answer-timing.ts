@@ -1,49 +1,34 @@
 import type { Page } from 'playwright-core';
 
+import type { FirstAudioMarks, FirstAudioPoll } from './call-timing';
+
 /** Page-side state of installAnswerMarks(); times are epoch ms on the page's clock. */
-interface AnswerMarks {
-  armed: boolean;
-  /** Peer connections the page had created when the marks were armed. */
-  peerConnectionsBefore: number;
+interface AnswerMarks extends FirstAudioMarks {
   answeredAt: number | null;
-  firstAudioAt: number | null;
 }
 
 interface AnswerMarkedWindow {
   __benchAnswerMarks: AnswerMarks;
+  /** Set by installCallMarks() from call-timing.ts. */
+  __benchPollFirstAudio?: FirstAudioPoll;
   __benchPeerConnections?: RTCPeerConnection[];
 }
 
 /**
  * Installed with `page.addInitScript` on a callee (after
- * installPeerConnectionProbe). Once armAnswerMarks() has run, it records the
+ * installPeerConnectionProbe, and together with installCallMarks, whose
+ * first-audio poll it reuses). Once armAnswerMarks() has run, it records the
  * click on "Answer" and the first audio packet this page receives on a peer
  * connection created after arming. getStats() is polled every 2 ms once the
  * connection is "connected", so the mark is late by up to one poll plus one
  * getStats() call.
  */
 export function installAnswerMarks(): void {
+  // Playwright sends this function to the page as source text, so it cannot
+  // call an imported helper and takes the poll that installCallMarks() put on `window`.
   const markedWindow = window as unknown as AnswerMarkedWindow;
-  const POLL_INTERVAL_MS = 2;
-  const POLL_LIMIT_MS = 20_000;
-  const pageNow = () => performance.timeOrigin + performance.now();
   const marks: AnswerMarks = { armed: false, peerConnectionsBefore: 0, answeredAt: null, firstAudioAt: null };
   markedWindow.__benchAnswerMarks = marks;
-
-  const pollFirstAudio = async (startedAt: number) => {
-    while (marks.armed && marks.firstAudioAt === null && pageNow() - startedAt < POLL_LIMIT_MS) {
-      const connections = (markedWindow.__benchPeerConnections ?? []).slice(marks.peerConnectionsBefore);
-      for (const connection of connections.filter((candidate) => candidate.connectionState === 'connected')) {
-        const report = await connection.getStats();
-        let received = 0;
-        report.forEach((entry: { type: string; kind?: string; packetsReceived?: number }) => {
-          if (entry.type === 'inbound-rtp' && entry.kind === 'audio') received += entry.packetsReceived ?? 0;
-        });
-        if (received > 0 && marks.firstAudioAt === null) marks.firstAudioAt = pageNow();
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-    }
-  };
 
   window.addEventListener(
     'click',
@@ -53,7 +38,7 @@ export function installAnswerMarks(): void {
       if (button?.textContent?.trim() !== 'Answer') return;
 
       marks.answeredAt = performance.timeOrigin + event.timeStamp;
-      void pollFirstAudio(marks.answeredAt);
+      void markedWindow.__benchPollFirstAudio?.(marks, marks.answeredAt);
     },
     true,
   );
@@ -65,6 +50,9 @@ export async function armAnswerMarks(page: Page): Promise<void> {
     const markedWindow = window as unknown as AnswerMarkedWindow;
     const marks = markedWindow.__benchAnswerMarks;
     if (!marks) throw new Error('installAnswerMarks was not added as an init script of this page');
+    if (!markedWindow.__benchPollFirstAudio) {
+      throw new Error('installCallMarks was not added as an init script of this page, and installAnswerMarks needs its first-audio poll');
+    }
 
     marks.armed = false;
     marks.answeredAt = null;

@@ -16,27 +16,42 @@ import type { Page } from 'playwright-core';
 
 import { dial, waitForCallStatus, waitForIdle } from './softphone-ui';
 
-/** Page-side state written by installCallMarks(); every time is epoch ms on the page's clock. */
-interface CallMarks {
+/** Fields of a page's marks that the first-audio poll reads and writes. Times are epoch ms on the page's clock. */
+export interface FirstAudioMarks {
+  /** The poll runs only while this is true. */
   armed: boolean;
   /** Peer connections the page had created when the marks were armed; later ones belong to the call. */
   peerConnectionsBefore: number;
-  clickedAt: number | null;
-  establishedAt: number | null;
   /** When getStats() first returned an inbound audio packet count above 0. */
   firstAudioAt: number | null;
+}
+
+/**
+ * Page-side poll that sets `marks.firstAudioAt` once a peer connection created
+ * after arming receives audio. It stops when the marks are disarmed, when the
+ * mark is set, or 20 s after `startedAt`.
+ */
+export type FirstAudioPoll = (marks: FirstAudioMarks, startedAt: number) => Promise<void>;
+
+/** Page-side state written by installCallMarks(); every time is epoch ms on the page's clock. */
+interface CallMarks extends FirstAudioMarks {
+  clickedAt: number | null;
+  establishedAt: number | null;
 }
 
 interface MarkedWindow {
   __benchCallMarks: CallMarks;
   __benchPeerConnections?: RTCPeerConnection[];
+  /** installCallMarks() sets it, so that other init scripts, such as installAnswerMarks(), poll the same way. */
+  __benchPollFirstAudio?: FirstAudioPoll;
 }
 
 /**
  * Installed with `page.addInitScript` (after installPeerConnectionProbe). Once
  * armCallMarks() has run, it records the click on the "Call" button, the first
  * `.call-card[data-call-status="established"]`, and the first received audio
- * packet of a peer connection created after arming.
+ * packet of a peer connection created after arming. It also sets
+ * `window.__benchPollFirstAudio` for other init scripts on the page.
  *
  * The audio check polls every 2 ms but calls getStats() only on a connection whose
  * connectionState is "connected", since no RTP arrives before DTLS completes. The
@@ -58,11 +73,11 @@ export function installCallMarks(): void {
   };
   markedWindow.__benchCallMarks = marks;
 
-  const pollFirstAudio = async (startedAt: number) => {
-    while (marks.armed && marks.firstAudioAt === null && pageNow() - startedAt < POLL_LIMIT_MS) {
+  const pollFirstAudio: FirstAudioPoll = async (pollMarks, startedAt) => {
+    while (pollMarks.armed && pollMarks.firstAudioAt === null && pageNow() - startedAt < POLL_LIMIT_MS) {
       const created = markedWindow.__benchPeerConnections ?? [];
       const connected = created
-        .slice(marks.peerConnectionsBefore)
+        .slice(pollMarks.peerConnectionsBefore)
         .filter((connection) => connection.connectionState === 'connected');
 
       for (const connection of connected) {
@@ -74,12 +89,13 @@ export function installCallMarks(): void {
         report.forEach((entry: { type: string; kind?: string; packetsReceived?: number }) => {
           if (entry.type === 'inbound-rtp' && entry.kind === 'audio') received += entry.packetsReceived ?? 0;
         });
-        if (received > 0 && marks.firstAudioAt === null) marks.firstAudioAt = pageNow();
+        if (received > 0 && pollMarks.firstAudioAt === null) pollMarks.firstAudioAt = pageNow();
       }
 
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
   };
+  markedWindow.__benchPollFirstAudio = pollFirstAudio;
 
   window.addEventListener(
     'click',
@@ -90,7 +106,7 @@ export function installCallMarks(): void {
       if (button?.textContent?.trim() !== 'Call') return;
 
       marks.clickedAt = performance.timeOrigin + event.timeStamp;
-      void pollFirstAudio(marks.clickedAt);
+      void pollFirstAudio(marks, marks.clickedAt);
     },
     true,
   );

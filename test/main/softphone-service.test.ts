@@ -265,11 +265,19 @@ describe('softphone service with the OS keychain', () => {
     expect(await keychainAccounts()).toEqual([]);
   });
 
-  it('rejects invalid settings with the field name', async () => {
+  it('rejects an invalid URL with a readable reason', async () => {
     const service = createService();
 
     await expect(
       service.saveSettings({ server: 'custom', customServerUrl: 'ftp://example.test', clientId: CLIENT_ID }),
-    ).rejects.toThrow(/customServerUrl/);
+    ).rejects.toThrow(/^Invalid custom server URL "ftp:\/\/example.test": the scheme must be http or https/);
+  });
+
+  it('names the field of an invalid client id', async () => {
+    const service = createService();
+
+    await expect(
+      service.saveSettings({ server: 'production', customServerUrl: '', clientId: 'bad id!' }),
+    ).rejects.toThrow(/^Client ID: the client id may contain only letters/);
   });
 });
