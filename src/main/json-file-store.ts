@@ -93,7 +93,8 @@ export function createJsonFileStore<T>(options: JsonFileStoreOptions<T>): JsonFi
 function parseJsonFile<T>(text: string, schema: z.ZodType<T>): { ok: true; value: T } | { ok: false; reason: string } {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // Editors such as Notepad save UTF-8 with a byte-order mark, which JSON.parse rejects.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     return { ok: false, reason: `not JSON: ${(error as Error).message}` };
   }

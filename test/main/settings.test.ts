@@ -1,4 +1,5 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -129,5 +130,18 @@ describe('instance id', () => {
 
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(await loadOrCreateInstanceId(dir, silentLogger)).toBe(id);
+  });
+});
+
+describe('settings file with a byte-order mark', () => {
+  it('reads it as the same settings', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'settings-bom-'));
+    const settings = { server: 'custom', customServerUrl: 'http://127.0.0.1:8080', clientId: 'abc' };
+    await writeFile(join(directory, SETTINGS_FILE_NAME), `\uFEFF${JSON.stringify(settings)}`);
+
+    const loaded = await createSettingsStore(directory, silentLogger).load();
+
+    expect(loaded).toEqual(settings);
+    await rm(directory, { recursive: true, force: true });
   });
 });
