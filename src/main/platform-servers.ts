@@ -21,16 +21,16 @@ export class InvalidServerUrlError extends Error {
   }
 }
 
-/** Longest part of a rejected URL that a message repeats. */
+/** Maximum length of a rejected URL repeated in a message. */
 const MAX_DISPLAYED_URL_LENGTH = 120;
 
-/** The URL as a message may show it: user name and password masked, long values cut. */
+/** Masks the user name and password of a URL and cuts long values, for messages. */
 function displayedUrl(value: string): string {
   const masked = value.replace(/\/\/[^/@\s]*@/, '//***@');
   return masked.length > MAX_DISPLAYED_URL_LENGTH ? `${masked.slice(0, MAX_DISPLAYED_URL_LENGTH)}…` : masked;
 }
 
-/** Hosts that plain http may reach: the loopback interface only, where no network sees the tokens. */
+/** Tells whether plain http may reach `hostname`: only loopback hosts, where tokens never cross a network. */
 function isLoopbackHost(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }

@@ -12,7 +12,7 @@ import { writeFileAtomic } from './settings';
 
 /** Source of a sip-provision request. */
 
-/** Longest delay setTimeout keeps: 2^31 - 1 ms. */
+/** Maximum delay of setTimeout: 2^31 - 1 ms. */
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
 export type ProvisioningTrigger = 'start' | 'sign-in' | 'user' | 'polling' | 'retry' | ProvisioningRequestReason;
 
