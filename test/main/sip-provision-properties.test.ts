@@ -6,8 +6,10 @@ import { ProvisioningError } from '../../src/main/provisioning-errors';
 import { parseSipProvisionResponse, sipProfileSchema } from '../../src/main/sip-provision';
 import { buildUserAgentOptions, webSocketServerUrl } from '../../src/renderer/sip/user-agent-options';
 import type { SipProfile } from '../../src/shared/sip-profile';
+import { fuzzRuns } from '../fuzz/fuzz-runs';
 
-const RUNS = 300;
+// `npm run fuzz` raises the count through FUZZ_RUNS.
+const RUNS = fuzzRuns(300);
 const IDENTITY = { instanceId: '3f2a1c4e-8b6d-4e2f-9a1b-0c3d5e7f9a2b', clientId: 'client', userAgentString: 'RCSoftphone/0.1.0' };
 
 type Outcome = { profile: SipProfile } | { error: ProvisioningError };

@@ -1,0 +1,144 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { CALL_HISTORY_FILE_NAME } from '../../src/main/call-history';
+import { SETTINGS_FILE_NAME } from '../../src/main/settings';
+import { keychainAccounts } from '../bench/keychain-entries';
+import { BENCH_DOMAIN, benchLine, startSoftphoneBench, type BenchLine, type SoftphoneBench } from '../bench/softphone-bench';
+import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
+import { dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
+
+const PROVISION_PATH = '/restapi/v1.0/client-info/sip-provision';
+/** Time for a softphone to see the dead connection and register again after Kamailio returns. */
+const REREGISTER_TIMEOUT_MS = 20_000;
+
+// WebSocket readyState values (WHATWG WebSockets), which Node 20 has no global for.
+const WEBSOCKET_OPEN = 1;
+const WEBSOCKET_CLOSED = 3;
+
+const lines = {
+  caller: benchLine(41, 'Caller Bench'),
+  callee: benchLine(42, 'Callee Bench'),
+};
+
+function aorOf(line: BenchLine): string {
+  return `sip:${line.username}@${BENCH_DOMAIN}`;
+}
+
+/** Runs in the page: stores every WebSocket the app opens in `window.benchSockets`, so a test can close it. */
+function recordWebSockets(): void {
+  const sockets: WebSocket[] = [];
+  const NativeWebSocket = window.WebSocket;
+  class RecordedWebSocket extends NativeWebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      sockets.push(this);
+    }
+  }
+  Object.assign(window, { benchSockets: sockets, WebSocket: RecordedWebSocket });
+}
+
+/** What must survive a fault: the settings file, the call history file and the keychain accounts. */
+async function storedData(phone: SoftphoneInstance) {
+  const readOrNull = (name: string) => readFile(join(phone.dataDir, name), 'utf8').catch(() => null);
+  return {
+    settings: await readOrNull(SETTINGS_FILE_NAME),
+    history: await readOrNull(CALL_HISTORY_FILE_NAME),
+    keychain: await keychainAccounts(phone.keychainService),
+  };
+}
+
+describe('faults during a call on the bench', () => {
+  let bench: SoftphoneBench;
+  let caller: SoftphoneInstance | null = null;
+  let callee: SoftphoneInstance | null = null;
+
+  beforeAll(async () => {
+    bench = await startSoftphoneBench(Object.values(lines));
+  });
+
+  afterEach(async () => {
+    await Promise.all([caller?.close(), callee?.close()]);
+    caller = null;
+    callee = null;
+    await bench.kamailio.start().catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await bench?.stop();
+  });
+
+  async function startCall(): Promise<[SoftphoneInstance, SoftphoneInstance]> {
+    caller = await startSoftphoneInstance({ name: 'caller', rendererUrl: bench.renderer.url });
+    callee = await startSoftphoneInstance({ name: 'callee', rendererUrl: bench.renderer.url, initScripts: [recordWebSockets] });
+    await Promise.all([
+      signInWithJwt(caller.page, bench.platform.url, lines.caller.jwtCredential),
+      signInWithJwt(callee.page, bench.platform.url, lines.callee.jwtCredential),
+    ]);
+    await Promise.all([waitForRegistered(caller.page), waitForRegistered(callee.page)]);
+
+    await dial(caller.page, lines.callee.username);
+    await waitForCallStatus(callee.page, 'ringing');
+    await callee.page.getByRole('button', { name: 'Answer' }).click();
+    await Promise.all([waitForCallStatus(caller.page, 'established'), waitForCallStatus(callee.page, 'established')]);
+    return [caller, callee];
+  }
+
+  it('registers both again after a Kamailio kill mid-call', async () => {
+    const [a, b] = await startCall();
+    const dataBefore = await Promise.all([storedData(a), storedData(b)]);
+    expect(dataBefore[0].keychain).toEqual(['oauth-tokens', 'signed-in-user', 'sip-profile']);
+    expect(dataBefore[1].keychain).toEqual(['oauth-tokens', 'signed-in-user', 'sip-profile']);
+    const provisionsBefore = bench.platform.count(PROVISION_PATH);
+
+    await bench.kamailio.kill();
+    await Promise.all([
+      a.page.locator('.registration:not([data-status="registered"])').waitFor({ timeout: REREGISTER_TIMEOUT_MS }),
+      b.page.locator('.registration:not([data-status="registered"])').waitFor({ timeout: REREGISTER_TIMEOUT_MS }),
+    ]);
+    await bench.kamailio.start();
+    await Promise.all([waitForRegistered(a.page, REREGISTER_TIMEOUT_MS), waitForRegistered(b.page, REREGISTER_TIMEOUT_MS)]);
+
+    expect(await bench.kamailio.contacts(aorOf(lines.caller))).toHaveLength(1);
+    expect(await bench.kamailio.contacts(aorOf(lines.callee))).toHaveLength(1);
+    const dataAfter = await Promise.all([storedData(a), storedData(b)]);
+    expect(dataAfter).toEqual(dataBefore);
+    // Reconnecting to the same proxy needs no new SIP credentials: at most one provisioning request per phone.
+    expect(bench.platform.count(PROVISION_PATH) - provisionsBefore).toBeLessThanOrEqual(2);
+
+    // NOTE: the callee's call stays established after this BYE. Both WebSocket
+    // connections were replaced, and the dialog's route to the callee still names
+    // its old connection, so the BYE does not reach it.
+    await a.page.getByRole('button', { name: 'Hang up' }).click();
+    await waitForIdle(a.page);
+    const callerHistory = (await storedData(a)).history ?? '';
+    expect(callerHistory).toContain(lines.callee.username);
+  });
+
+  it('ends the call by remote BYE after the callee reconnects', async () => {
+    const [a, b] = await startCall();
+
+    // The callee loses its SIP connection in the middle of the call. The caller keeps its own.
+    const closed = await b.page.evaluate(() => {
+      const sockets = (window as unknown as { benchSockets: WebSocket[] }).benchSockets;
+      const open = sockets.filter((socket) => socket.readyState === WebSocket.OPEN);
+      for (const socket of open) socket.close(4000, 'bench: connection dropped');
+      return open.length;
+    });
+    expect(closed).toBe(1);
+    const socketStates = () =>
+      b.page.evaluate(() => (window as unknown as { benchSockets: WebSocket[] }).benchSockets.map((socket) => socket.readyState));
+    await expect.poll(socketStates, { timeout: REREGISTER_TIMEOUT_MS }).toEqual([WEBSOCKET_CLOSED, WEBSOCKET_OPEN]);
+    await waitForRegistered(b.page, REREGISTER_TIMEOUT_MS);
+    await expect.poll(() => bench.kamailio.contacts(aorOf(lines.callee)), { timeout: REREGISTER_TIMEOUT_MS }).toHaveLength(1);
+    await waitForCallStatus(b.page, 'established');
+
+    await a.page.getByRole('button', { name: 'Hang up' }).click();
+    await waitForIdle(a.page);
+    await waitForIdle(b.page);
+    expect(await bench.kamailio.contacts(aorOf(lines.caller))).toHaveLength(1);
+    expect(await bench.kamailio.contacts(aorOf(lines.callee))).toHaveLength(1);
+  });
+});
