@@ -57,3 +57,12 @@ export async function waitForIdle(page: Page, timeoutMs = UI_TIMEOUT_MS): Promis
   await page.locator('.call-card').first().waitFor({ state: 'detached', timeout: timeoutMs });
   await page.getByLabel('Number to call').waitFor({ timeout: timeoutMs });
 }
+
+/** Signs each phone in with its line's JWT credential, then waits until every one shows Registered. */
+export async function signInAndRegister(
+  platformUrl: string,
+  phones: Array<{ page: Page; line: { jwtCredential: string } }>,
+): Promise<void> {
+  await Promise.all(phones.map(({ page, line }) => signInWithJwt(page, platformUrl, line.jwtCredential)));
+  await Promise.all(phones.map(({ page }) => waitForRegistered(page)));
+}

@@ -15,7 +15,13 @@ import {
 import { readAudioPackets } from '../bench/peer-connection-probe';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
+import {
+  dial,
+  signInAndRegister,
+  waitForCallStatus,
+  waitForIdle,
+  waitForRegistered,
+} from '../bench/softphone-ui';
 
 /** Chromium's fake devices (`--use-fake-device-for-media-stream`). */
 const INPUT_1 = 'Fake Audio Input 1';
@@ -61,11 +67,10 @@ describe('audio devices', () => {
       startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
       startBob(),
     ]);
-    await Promise.all([
-      signInWithJwt(a.page, bench.platform.url, alice.jwtCredential),
-      signInWithJwt(b.page, bench.platform.url, bob.jwtCredential),
+    await signInAndRegister(bench.platform.url, [
+      { page: a.page, line: alice },
+      { page: b.page, line: bob },
     ]);
-    await Promise.all([waitForRegistered(a.page), waitForRegistered(b.page)]);
   });
 
   afterAll(async () => {

@@ -3,14 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudioPackets } from '../bench/peer-connection-probe';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import {
-  callCard,
-  dial,
-  signInWithJwt,
-  waitForCallStatus,
-  waitForIdle,
-  waitForRegistered,
-} from '../bench/softphone-ui';
+import { callCard, dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 
 /** Opus at 20 ms frames sends about 50 packets per second; 25 proves audio flows. */
 const MIN_AUDIO_PACKETS = 25;
@@ -36,11 +29,10 @@ describe('end-to-end call between two softphones', () => {
   });
 
   it('signs in, registers, calls with audio both ways and hangs up', async () => {
-    await Promise.all([
-      signInWithJwt(a.page, bench.platform.url, alice.jwtCredential),
-      signInWithJwt(b.page, bench.platform.url, bob.jwtCredential),
+    await signInAndRegister(bench.platform.url, [
+      { page: a.page, line: alice },
+      { page: b.page, line: bob },
     ]);
-    await Promise.all([waitForRegistered(a.page), waitForRegistered(b.page)]);
     const registeredAt = Date.now();
 
     await expect(a.page.getByLabel('Account').textContent()).resolves.toContain('Alice Bench');

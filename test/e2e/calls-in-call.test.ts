@@ -11,7 +11,7 @@ import { readDescriptions, readReceivedAudioEnergy, readSentDtmf, watchSentDtmf 
 import { readAudioPackets } from '../bench/peer-connection-probe';
 import { benchLine, platformUserFor, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { callCard, dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
+import { callCard, dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 import { IpcEvent } from '../../src/shared/ipc';
 
 /** Opus at 20 ms frames sends about 50 packets per second; 25 more proves audio flows. */
@@ -53,11 +53,10 @@ describe('in-call controls between two softphones', () => {
       startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
     ]);
     aliceFrames = recordSipFrames(a.page);
-    await Promise.all([
-      signInWithJwt(a.page, bench.platform.url, alice.jwtCredential),
-      signInWithJwt(b.page, bench.platform.url, bob.jwtCredential),
+    await signInAndRegister(bench.platform.url, [
+      { page: a.page, line: alice },
+      { page: b.page, line: bob },
     ]);
-    await Promise.all([waitForRegistered(a.page), waitForRegistered(b.page)]);
   });
 
   afterAll(async () => {

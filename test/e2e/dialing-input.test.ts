@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudioPackets } from '../bench/peer-connection-probe';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { callCard, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
+import { callCard, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 
 const POLL = { timeout: 10_000 };
 
@@ -48,11 +48,10 @@ describe('dialing', () => {
       startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
       startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
     ]);
-    await Promise.all([
-      signInWithJwt(a.page, bench.platform.url, alice.jwtCredential),
-      signInWithJwt(b.page, bench.platform.url, bob.jwtCredential),
+    await signInAndRegister(bench.platform.url, [
+      { page: a.page, line: alice },
+      { page: b.page, line: bob },
     ]);
-    await Promise.all([waitForRegistered(a.page), waitForRegistered(b.page)]);
   });
 
   afterAll(async () => {

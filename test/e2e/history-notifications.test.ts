@@ -8,7 +8,7 @@ import { CALL_HISTORY_FILE_NAME } from '../../src/main/call-history';
 import type { CallHistoryEntry } from '../../src/shared/call-history';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
+import { dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 
 const POLL = { timeout: 10_000 };
 
@@ -40,11 +40,10 @@ describe('call history and incoming-call notifications', () => {
       startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
       startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
     ]);
-    await Promise.all([
-      signInWithJwt(a.page, bench.platform.url, alice.jwtCredential),
-      signInWithJwt(b.page, bench.platform.url, bob.jwtCredential),
+    await signInAndRegister(bench.platform.url, [
+      { page: a.page, line: alice },
+      { page: b.page, line: bob },
     ]);
-    await Promise.all([waitForRegistered(a.page), waitForRegistered(b.page)]);
   });
 
   afterAll(async () => {

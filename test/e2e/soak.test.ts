@@ -10,7 +10,7 @@ import { readAudioPackets } from '../bench/peer-connection-probe';
 import { openPageMetrics, type PageMetrics } from '../bench/renderer-resources';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
+import { dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 
 const CALLS = 200;
 /** The heap is compared between after this many calls and after the last one. */
@@ -110,11 +110,10 @@ describe('soak: many short calls between two softphones', () => {
       startSoftphoneInstance({ name: 'soak-alice', rendererUrl: bench.renderer.url }),
       startSoftphoneInstance({ name: 'soak-bob', rendererUrl: bench.renderer.url, initScripts: [installAutoAnswer] }),
     ]);
-    await Promise.all([
-      signInWithJwt(a.page, bench.platform.url, alice.jwtCredential),
-      signInWithJwt(b.page, bench.platform.url, bob.jwtCredential),
+    await signInAndRegister(bench.platform.url, [
+      { page: a.page, line: alice },
+      { page: b.page, line: bob },
     ]);
-    await Promise.all([waitForRegistered(a.page), waitForRegistered(b.page)]);
     [metricsA, metricsB] = await Promise.all([openPageMetrics(a.page), openPageMetrics(b.page)]);
   });
 
