@@ -134,6 +134,7 @@ export class AuthSession implements BearerTokenSource {
   /** Incremented on sign-in and sign-out, so a refresh that ends later cannot revive an old session. */
   private generation = 0;
   private readonly expiryListeners = new Set<(error: SessionExpiredError) => void>();
+  private readonly tokenStorageListeners = new Set<(error: unknown) => void>();
   private backgroundRefreshTimer: ReturnType<typeof setTimeout> | null = null;
   private backgroundRefreshFailures = 0;
 
@@ -145,6 +146,15 @@ export class AuthSession implements BearerTokenSource {
 
   get ownerId(): string | null {
     return this.tokens?.ownerId ?? null;
+  }
+
+  /**
+   * Subscribes to the outcome of storing refreshed tokens in the keychain: the
+   * error when the write failed, null when it succeeded. Returns the unsubscribe function.
+   */
+  onTokenStorage(listener: (error: unknown) => void): () => void {
+    this.tokenStorageListeners.add(listener);
+    return () => this.tokenStorageListeners.delete(listener);
   }
 
   /** Subscribes to sessions ending on a rejected or expired refresh; returns the unsubscribe function. */
@@ -322,13 +332,16 @@ export class AuthSession implements BearerTokenSource {
     });
     this.scheduleBackgroundRefresh();
 
+    let storageError: unknown = null;
     try {
       await this.storeTokens(fresh);
     } catch (error) {
       // The session still works in memory; after a restart the old refresh token
       // is rejected and the user signs in again.
       this.options.logger.error('Could not store the refreshed tokens in the keychain', { error });
+      storageError = error;
     }
+    for (const listener of this.tokenStorageListeners) listener(storageError);
     return fresh.accessToken;
   }
 

@@ -220,6 +220,7 @@ class DefaultSoftphoneService implements SoftphoneService {
       logger: options.logger.child('auth'),
     });
     this.auth.onExpired((error) => void this.handleSessionExpired(error));
+    this.auth.onTokenStorage((error) => this.updateKeychainWarning(error));
 
     this.scheduler = new ProvisioningScheduler({
       attempt: (trigger) => this.provisionOnce(trigger),
@@ -745,6 +746,32 @@ class DefaultSoftphoneService implements SoftphoneService {
     } catch (error) {
       this.logger.error('Could not write a keychain entry', { account, error });
     }
+  }
+
+  /** Shows, or clears, the warning that refreshed tokens are not in the keychain. */
+  private updateKeychainWarning(error: unknown): void {
+    const session = this.state.session;
+    if (session.status !== 'signed-in') return;
+
+    if (error === null) {
+      if (session.keychainWarning === undefined) return;
+      this.update({ session: { status: 'signed-in', user: session.user } });
+      return;
+    }
+
+    const cause =
+      error instanceof KeychainUnavailableError ? error.userError : { code: 'KEYCHAIN_WRITE_FAILED', action: '' };
+    this.update({
+      session: {
+        ...session,
+        keychainWarning: {
+          code: cause.code,
+          message:
+            'The OS keychain did not accept the renewed sign-in data, so you stay signed in only until the app quits.',
+          action: `${cause.action} Restart the app once the keychain works; you may need to sign in again.`.trim(),
+        },
+      },
+    });
   }
 
   private describeKeychainFailure(error: unknown, logMessage: string): UserFacingError {

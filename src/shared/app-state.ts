@@ -29,7 +29,15 @@ export type SessionState =
   /** The authorize page is open in the system browser; the app waits for its redirect. */
   | { status: 'waiting-for-browser' }
   | { status: 'signing-in' }
-  | { status: 'signed-in'; user: SignedInUser };
+  | {
+      status: 'signed-in';
+      user: SignedInUser;
+      /**
+       * Set while refreshed tokens could not be stored in the OS keychain: the
+       * session works until the app quits, then the user must sign in again.
+       */
+      keychainWarning?: UserFacingError;
+    };
 
 /** A SIP profile the line can register with, and this installation's SIP instance id. */
 export interface ProvisionedLine {

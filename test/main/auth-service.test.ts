@@ -161,6 +161,38 @@ describe('browser sign-in with the OS keychain', () => {
     expect(JSON.stringify(await service.getState())).not.toContain(server.tokens.issuedAccess()[1]);
   });
 
+  it('warns while refreshed tokens cannot be stored', async () => {
+    server = await startTestPlatform({ now: clock.now });
+    const keychain = createKeytarCredentialStore(keytar, keychainService);
+    let refuseWrites = false;
+    const refusingKeychain: CredentialStore = {
+      get: (account) => keychain.get(account),
+      delete: (account) => keychain.delete(account),
+      async set(account, secret) {
+        if (refuseWrites) throw new Error('The session wrapping the secret does not exist');
+        await keychain.set(account, secret);
+      },
+    };
+    const browser = createFetchBrowser();
+    const service = createService(browser, { credentialStore: refusingKeychain });
+    await saveSettings(service);
+    expect((await service.signInWithBrowser()).session.status).toBe('signed-in');
+
+    refuseWrites = true;
+    clock.advance(3600 * 1000);
+    const during = (await service.provision()).session;
+
+    expect(during.status).toBe('signed-in');
+    expect(during.status === 'signed-in' && during.keychainWarning?.message).toMatch(/only until the app quits/);
+    await expectNoSecretInFiles();
+
+    refuseWrites = false;
+    clock.advance(3600 * 1000);
+    const after = (await service.provision()).session;
+
+    expect(after).toEqual({ status: 'signed-in', user: { name: ALICE.name, extensionNumber: ALICE.extensionNumber } });
+  });
+
   it('signs out, revokes and leaves no entry', async () => {
     server = await startTestPlatform({ now: clock.now });
     const service = createService(createFetchBrowser());

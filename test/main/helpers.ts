@@ -104,7 +104,13 @@ export async function readAllFiles(directory: string): Promise<Map<string, strin
   for (const entry of await readdir(directory, { recursive: true, withFileTypes: true })) {
     if (entry.isFile()) {
       const path = join(entry.parentPath, entry.name);
-      files.set(path.slice(directory.length + 1), await readFile(path, 'utf8'));
+      try {
+        files.set(path.slice(directory.length + 1), await readFile(path, 'utf8'));
+      } catch (error) {
+        // An atomic write's temporary file may be renamed between readdir and
+        // readFile; its content then lives in the final file.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
     }
   }
   return files;
