@@ -137,9 +137,12 @@ describe('Secret Service stopped while signed in', () => {
   });
 
   it('keeps the session when storing fails', () => {
-    // The refresh succeeds and only the keychain write fails. The service logs
-    // the failure but does not show it, so the state stays signed in without an error.
-    expect(report.duringOutage.session).toEqual(ALICE_SIGNED_IN);
+    // The refresh succeeds and only the keychain write fails: the state stays
+    // signed in and carries a warning that the session ends when the app quits.
+    expect(report.duringOutage.session).toMatchObject(ALICE_SIGNED_IN);
+    expect(report.duringOutage.session).toMatchObject({
+      keychainWarning: { code: 'KEYCHAIN_UNAVAILABLE', message: expect.stringMatching(/only until the app quits/) },
+    });
     expect(report.duringOutage.provisioning.status).toBe('ready');
     expect(instanceIdOf(report.duringOutage)).toBe(instanceIdOf(report.signedIn));
     expect(messages(report.outageLogs)).toEqual(
@@ -178,15 +181,18 @@ describe('Secret Service stopped while signed in', () => {
   it('keeps the session after keyring restart', () => {
     // NOTE: with keytar 7.9 in this process, libsecret keeps addressing the stopped
     // daemon, so writes to the fresh keyring currently fail and the else branch runs.
-    expect(report.afterRecovery.session).toEqual(ALICE_SIGNED_IN);
+    expect(report.afterRecovery.session).toMatchObject(ALICE_SIGNED_IN);
     expect(instanceIdOf(report.afterRecovery)).toBe(instanceIdOf(report.signedIn));
     expect(messages(report.recoveryLogs)).toContain('info: Refreshed the access token');
     const latestAccess = server.tokens.issuedAccess().at(-2)!;
-    // Either the refreshed tokens reach the new keyring, or the failure is logged.
+    // Either the refreshed tokens reach the new keyring and the warning clears,
+    // or the failure is logged and the warning stays.
     if ('value' in report.storedAfterRefresh && report.storedAfterRefresh.value !== null) {
       expect(report.storedAfterRefresh.value).toContain(latestAccess);
+      expect(report.afterRecovery.session).not.toHaveProperty('keychainWarning');
     } else {
       expect(messages(report.recoveryLogs)).toContain('error: Could not store the refreshed tokens in the keychain');
+      expect(report.afterRecovery.session).toHaveProperty('keychainWarning');
     }
   });
 
