@@ -1,12 +1,12 @@
 import { z } from 'zod';
 
-import type {
-  AppState,
-  ProvisionedLine,
-  ProvisioningState,
-  PublicSettings,
-  SessionState,
-  SignedInUser,
+import {
+  provisionedLine,
+  type AppState,
+  type ProvisioningState,
+  type PublicSettings,
+  type SessionState,
+  type SignedInUser,
 } from '../shared/app-state';
 import type { UserFacingError } from '../shared/errors';
 import type { ProvisioningRequestReason } from '../shared/ipc';
@@ -569,7 +569,7 @@ class DefaultSoftphoneService implements SoftphoneService {
     }
 
     const epoch = this.sessionEpoch;
-    const line = this.currentLine();
+    const line = provisionedLine(this.state.provisioning);
     this.update({ provisioning: { status: 'provisioning', line } });
 
     let next: ProvisioningState;
@@ -616,19 +616,6 @@ class DefaultSoftphoneService implements SoftphoneService {
     return result;
   }
 
-  /** Returns the profile the renderer registers with now, if any. */
-  private currentLine(): ProvisionedLine | null {
-    const provisioning = this.state.provisioning;
-    switch (provisioning.status) {
-      case 'ready':
-        return { profile: provisioning.profile, instanceId: provisioning.instanceId };
-      case 'provisioning':
-      case 'failed':
-        return provisioning.line;
-      case 'idle':
-        return null;
-    }
-  }
 
   /** Shows the time of the next automatic provisioning attempt on a failed state. */
   private showRetryTime(retryAt: number | null): void {

@@ -66,6 +66,19 @@ export type ProvisioningState =
       line: ProvisionedLine | null;
     };
 
+/** Returns the profile the line registers with in this provisioning state, if any. */
+export function provisionedLine(provisioning: ProvisioningState): ProvisionedLine | null {
+  switch (provisioning.status) {
+    case 'ready':
+      return { profile: provisioning.profile, instanceId: provisioning.instanceId };
+    case 'provisioning':
+    case 'failed':
+      return provisioning.line;
+    case 'idle':
+      return null;
+  }
+}
+
 /** Everything the renderer may know about the main process; never holds OAuth tokens. */
 export interface AppState {
   settings: PublicSettings;

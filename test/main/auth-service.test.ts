@@ -182,8 +182,8 @@ describe('browser sign-in with the OS keychain', () => {
     clock.advance(3600 * 1000);
     const during = (await service.provision()).session;
 
-    expect(during.status).toBe('signed-in');
-    expect(during.status === 'signed-in' && during.keychainWarning?.message).toMatch(/only until the app quits/);
+    expect(during).toMatchObject({ status: 'signed-in' });
+    expect(during).toMatchObject({ keychainWarning: { message: expect.stringMatching(/only until the app quits/) } });
     await expectNoSecretInFiles();
 
     refuseWrites = false;

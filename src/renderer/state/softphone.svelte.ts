@@ -1,4 +1,4 @@
-import type { AppState, ProvisionedLine, ProvisioningState, PublicSettings } from '../../shared/app-state';
+import { provisionedLine, type AppState, type ProvisionedLine, type PublicSettings } from '../../shared/app-state';
 import { IpcEvent, type SoftphoneBridge } from '../../shared/ipc';
 import { AudioElementOutput } from '../audio/remote-audio';
 import { Ringer } from '../audio/ringer';
@@ -257,7 +257,7 @@ export class SoftphoneStore {
     this.app = state;
 
     const provisioning = state.provisioning;
-    const line = lineOf(provisioning);
+    const line = provisionedLine(provisioning);
 
     // While provisioning runs or after it failed, the line keeps the profile it
     // has from an earlier response or the keychain cache. Only before the first
@@ -342,15 +342,3 @@ export class SoftphoneStore {
   }
 }
 
-/** Returns the profile the line should register with in this provisioning state. */
-function lineOf(provisioning: ProvisioningState): ProvisionedLine | null {
-  switch (provisioning.status) {
-    case 'ready':
-      return { profile: provisioning.profile, instanceId: provisioning.instanceId };
-    case 'provisioning':
-    case 'failed':
-      return provisioning.line;
-    case 'idle':
-      return null;
-  }
-}
