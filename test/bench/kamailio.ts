@@ -105,6 +105,12 @@ const TERM_TIMEOUT_MS = 3_000;
 const CHILDREN_EXIT_TIMEOUT_MS = 1_000;
 const KILL_TIMEOUT_MS = 2_000;
 const RPC_TIMEOUT_MS = 3_000;
+/**
+ * Timeout of an RPC that waits for a SIP transaction (tm.t_uac_wait_block): longer
+ * than the config's fr_timer of 5 s, so a client that answers slowly under load
+ * ends as its SIP reply or a 408 instead of an RPC timeout.
+ */
+const TRANSACTION_RPC_TIMEOUT_MS = 8_000;
 
 /** Fresh ports are tried this often when another process takes a port before Kamailio binds it. */
 const START_ATTEMPTS = 3;
@@ -453,7 +459,11 @@ class KamailioProcess implements KamailioServer {
         'Subscription-State: terminated\r\n' +
         'Content-Length: 0\r\n';
       const nextHop = contact.Received !== undefined && contact.Received !== '' ? contact.Received : '.';
-      const response = await this.callRpc('tm.t_uac_wait_block', ['NOTIFY', contact.Address, nextHop, '.', headers]);
+      const response = await this.callRpc(
+        'tm.t_uac_wait_block',
+        ['NOTIFY', contact.Address, nextHop, '.', headers],
+        TRANSACTION_RPC_TIMEOUT_MS,
+      );
       if (response.error) {
         throw new Error(`JSON-RPC tm.t_uac_wait_block NOTIFY to ${contact.Address} failed: ${response.error.code} ${response.error.message}`);
       }
@@ -547,7 +557,7 @@ class KamailioProcess implements KamailioServer {
    * request on such a closed keep-alive connection ("fetch failed", about once
    * in 200 calls here).
    */
-  private callRpc(method: string, params: unknown[]): Promise<JsonRpcResponse> {
+  private callRpc(method: string, params: unknown[], timeoutMs = RPC_TIMEOUT_MS): Promise<JsonRpcResponse> {
     const url = `http://127.0.0.1:${this.wsPort}/RPC`;
     const body = JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 });
 
@@ -558,7 +568,7 @@ class KamailioProcess implements KamailioServer {
         {
           method: 'POST',
           agent: false,
-          timeout: RPC_TIMEOUT_MS,
+          timeout: timeoutMs,
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         },
         (response) => {
@@ -575,7 +585,7 @@ class KamailioProcess implements KamailioServer {
           });
         },
       );
-      request.on('timeout', () => request.destroy(new Error(`no response within ${RPC_TIMEOUT_MS} ms`)));
+      request.on('timeout', () => request.destroy(new Error(`no response within ${timeoutMs} ms`)));
       request.on('error', (error) => fail(error.message));
       request.end(body);
     });
