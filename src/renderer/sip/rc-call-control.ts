@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini keeps the renderer bundle small: only the checks used here are bundled.
+import * as z from 'zod/mini';
 
 /**
  * RingCentral's call-control messages, as its web phone SDKs exchange them with
@@ -134,8 +135,8 @@ const infoResponseSchema = z.object({
     command: z.string(),
     result: z.looseObject({
       // A string code must be an integer: Number('') and Number(' ') are 0, which would read as success.
-      code: z.union([z.number().int(), z.string().trim().regex(/^-?\d+$/)]),
-      description: z.string().optional(),
+      code: z.union([z.int(), z.string().check(z.trim(), z.regex(/^-?\d+$/))]),
+      description: z.optional(z.string()),
     }),
   }),
 });
