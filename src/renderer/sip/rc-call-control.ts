@@ -1,4 +1,4 @@
-// zod/mini keeps the renderer bundle small: only the checks used here are bundled.
+// zod/mini is tree-shakable, so the renderer bundle carries only the checks used here.
 import * as z from 'zod/mini';
 
 /**
