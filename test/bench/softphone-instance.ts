@@ -152,12 +152,13 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
 
     await page.addInitScript(installPeerConnectionProbe);
     for (const script of options.initScripts ?? []) await page.addInitScript(script);
-    await page.addInitScript({ content: await browserBridgeScript() });
+    // The binding comes first: the bridge, like the Electron preload, sends its start-up reads as it is created.
     await page.exposeBinding('__benchIpcInvoke', async (source, channel: IpcChannel, payload: unknown) => {
       const handler = registered.get(channel);
       if (!handler) throw new Error(`No IPC handler for ${channel}`);
       return handler({ senderFrame: { url: source.frame.url() } }, payload);
     });
+    await page.addInitScript({ content: await browserBridgeScript() });
 
     const emit = (event: IpcEvent, payload: unknown) =>
       page

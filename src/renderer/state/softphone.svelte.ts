@@ -88,18 +88,30 @@ export class SoftphoneStore {
 
   async init(): Promise<void> {
     this.desktop.listen();
-    this.bridge.on(IpcEvent.StateChanged, (state) => this.#applyAppState(state));
+    let stateEvents = 0;
+    this.bridge.on(IpcEvent.StateChanged, (state) => {
+      stateEvents += 1;
+      this.#applyAppState(state);
+    });
     this.bridge.on(IpcEvent.WillQuit, () => void this.#shutDown());
     this.bridge.on(IpcEvent.IncomingCallAction, ({ callId, action }) =>
       void (action === 'answer' ? this.answer(callId) : this.decline(callId)),
     );
-    // The dialing country must be known before the first call; the devices are listed meanwhile.
-    await Promise.all([this.preferences.load(), this.history.load(), this.desktop.load()]);
+    // The state is read together with the rest, so the line starts after one
+    // round trip, and the dialing country, the history and Do Not Disturb are
+    // there before the first call.
+    const [state] = await Promise.all([
+      this.bridge.getState(),
+      this.preferences.load(),
+      this.history.load(),
+      this.desktop.load(),
+    ]);
     void this.audio.init();
     this.bridge.on(IpcEvent.PowerResumed, () => this.#engine?.reconnect('resume'));
     this.bridge.on(IpcEvent.NetworkOnline, () => this.#engine?.reconnect('network-online'));
     this.bridge.on(IpcEvent.NetworkOffline, () => this.#engine?.networkOffline());
-    this.#applyAppState(await this.bridge.getState());
+    // A StateChanged event that arrived meanwhile carries a state at least as new as this response.
+    if (stateEvents === 0) this.#applyAppState(state);
   }
 
   /** Saves the server choice, client id and a new client secret if given, then signs in with a JWT credential. */
