@@ -106,12 +106,13 @@ export class SoftphoneStore {
       this.history.load(),
       this.desktop.load(),
     ]);
-    void this.audio.init();
     this.bridge.on(IpcEvent.PowerResumed, () => this.#engine?.reconnect('resume'));
     this.bridge.on(IpcEvent.NetworkOnline, () => this.#engine?.reconnect('network-online'));
     this.bridge.on(IpcEvent.NetworkOffline, () => this.#engine?.networkOffline());
     // A StateChanged event that arrived meanwhile carries a state at least as new as this response.
     if (stateEvents === 0) this.#applyAppState(state);
+    // The devices are listed once the line is starting: a call needs them only when it connects.
+    void this.audio.init();
   }
 
   /** Saves the server choice, client id and a new client secret if given, then signs in with a JWT credential. */
