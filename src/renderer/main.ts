@@ -11,7 +11,7 @@ if (!appRoot || !audioContainer) throw new Error('index.html is missing #app or 
 const store = new SoftphoneStore(window.softphone, audioContainer);
 const started = store.init().catch((error: unknown) => console.error('The softphone failed to start', error));
 
-// When the bridge already holds the start-up state, the line starts before the
+// When the bridge already has the start-up state, the line starts before the
 // first render, so the WebSocket handshake runs while the window renders. The
 // render waits for that at most until the next task.
 const nextTask = new Promise((resolve) => setTimeout(resolve, 0));
