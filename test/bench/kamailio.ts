@@ -162,8 +162,8 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioS
 
   let lastError: unknown;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const [wsPort, wssPort] = (await getFreeTcpPorts(2)) as [number, number];
-    const server = new KamailioProcess(folder, settings, wsPort, wssPort);
+    const [wsPort, wssPort, rpcPort] = (await getFreeTcpPorts(3)) as [number, number, number];
+    const server = new KamailioProcess(folder, settings, wsPort, wssPort, rpcPort);
     try {
       await server.start();
       return server;
@@ -296,6 +296,7 @@ class KamailioProcess implements KamailioServer {
     private readonly settings: Settings,
     private readonly wsPort: number,
     private readonly wssPort: number,
+    private readonly rpcPort: number,
   ) {
     this.wsUrl = `ws://127.0.0.1:${wsPort}`;
     this.wssUrl = `wss://127.0.0.1:${wssPort}`;
@@ -305,6 +306,7 @@ class KamailioProcess implements KamailioServer {
     const defines = {
       WS_PORT: String(wsPort),
       WSS_PORT: String(wssPort),
+      RPC_PORT: String(rpcPort),
       SIP_DOMAIN: `"${settings.domain}"`,
       DB_URL: `"text://${join(folder, 'db')}"`,
       TLS_CERT: `"${join(folder, 'cert.pem')}"`,
@@ -446,22 +448,26 @@ class KamailioProcess implements KamailioServer {
     if (lookup.error) {
       throw new Error(`JSON-RPC ul.lookup for ${aor} failed: ${lookup.error.code} ${lookup.error.message}`);
     }
-    const contacts = (lookup.result as { Contacts?: Array<{ Contact?: { Address?: string; Received?: string } }> })
-      .Contacts;
+    const contacts = (
+      lookup.result as { Contacts?: Array<{ Contact?: { Address?: string; Received?: string; Socket?: string } }> }
+    ).Contacts;
 
     const statuses: number[] = [];
     for (const { Contact: contact } of contacts ?? []) {
       if (contact?.Address === undefined) continue;
       const headers =
-        `From: <sip:bench@${this.domain}>;tag=${Math.random().toString(36).slice(2)}\r\n` +
+        // t_uac adds the From tag itself.
+        `From: <sip:bench@${this.domain}>\r\n` +
         `To: <${aor}>\r\n` +
         `Event: ${event}\r\n` +
         'Subscription-State: terminated\r\n' +
         'Content-Length: 0\r\n';
       const nextHop = contact.Received !== undefined && contact.Received !== '' ? contact.Received : '.';
+      // The NOTIFY leaves from the listening socket the REGISTER came in on, so its Via names the WSS socket.
+      const socket = contact.Socket !== undefined && contact.Socket !== '' ? contact.Socket : '.';
       const response = await this.callRpc(
         'tm.t_uac_wait_block',
-        ['NOTIFY', contact.Address, nextHop, '.', headers],
+        ['NOTIFY', contact.Address, nextHop, socket, headers],
         TRANSACTION_RPC_TIMEOUT_MS,
       );
       if (response.error) {
@@ -539,7 +545,7 @@ class KamailioProcess implements KamailioServer {
         await running.finished;
         throw new Error(`Kamailio ${exitStatus} before accepting connections on ${this.wsUrl}.\n${this.logTail()}`);
       }
-      if ((await acceptsConnections(this.wsPort)) && (await acceptsConnections(this.wssPort))) {
+      if ((await acceptsConnections(this.wsPort)) && (await acceptsConnections(this.wssPort)) && (await acceptsConnections(this.rpcPort))) {
         return;
       }
       await delay(PORT_POLL_INTERVAL_MS);
@@ -547,7 +553,7 @@ class KamailioProcess implements KamailioServer {
 
     await this.kill();
     throw new Error(
-      `Kamailio did not accept connections on ports ${this.wsPort} and ${this.wssPort} within ${READY_TIMEOUT_MS} ms.\n${this.logTail()}`,
+      `Kamailio did not accept connections on ports ${this.wsPort}, ${this.wssPort} and ${this.rpcPort} within ${READY_TIMEOUT_MS} ms.\n${this.logTail()}`,
     );
   }
 
@@ -558,7 +564,7 @@ class KamailioProcess implements KamailioServer {
    * in 200 calls here).
    */
   private callRpc(method: string, params: unknown[], timeoutMs = RPC_TIMEOUT_MS): Promise<JsonRpcResponse> {
-    const url = `http://127.0.0.1:${this.wsPort}/RPC`;
+    const url = `http://127.0.0.1:${this.rpcPort}/RPC`;
     const body = JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 });
 
     return new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@
  *   startPlatformServer(options): Promise<PlatformServer>
  *   PlatformServer: url, close(), requests, count(path, method?), inject(fault), clearFaults(),
  *     setUser(ownerId, patch), setAuthorizeAs(ownerId | null), revokeSessions(ownerId),
- *     tokens.issuedAccess() / issuedRefresh() / revoked()
+ *     tokens.issuedAccess() / issuedRefresh() / revoked() / ownerOf(token)
  *   platformError(status, errorCode, message, parameter?) -> { status, body } (REST API error)
  *   oauthError(status, error, errorCode, message) -> { status, body } (OAuth endpoint error)
  *   provisionError(code, parameterName?) -> { status, body } for each documented sip-provision code
@@ -167,6 +167,8 @@ export interface PlatformServer {
     issuedRefresh(): string[];
     /** Tokens made unusable by revoke, by refresh rotation or by authorization-code reuse (not by expiry). */
     revoked(): string[];
+    /** Owner of an access or refresh token this server issued, or null for any other string. */
+    ownerOf(token: string): string | null;
   };
 }
 
@@ -1381,6 +1383,7 @@ export async function startPlatformServer(options: PlatformOptions): Promise<Pla
       issuedAccess: () => [...platform.tokens.issuedAccess],
       issuedRefresh: () => [...platform.tokens.issuedRefresh],
       revoked: () => [...platform.tokens.revoked],
+      ownerOf: (token) => (platform.tokens.findAccess(token) ?? platform.tokens.findRefresh(token))?.ownerId ?? null,
     },
   };
 }

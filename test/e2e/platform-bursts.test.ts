@@ -1,0 +1,182 @@
+/**
+ * The RingCentral platform responds with 429 and 500 in bursts while two softphones
+ * are registered: their lines keep working, they provision again once the
+ * platform recovers, and they stay within the platform's request limits.
+ */
+import keytar from 'keytar';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { CredentialAccount } from '../../src/main/credential-store';
+import { platformError, type RecordedRequest } from '../bench/platform-server';
+import { BENCH_DOMAIN, benchLine, startSoftphoneBench, type BenchLine, type SoftphoneBench } from '../bench/softphone-bench';
+import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
+import { dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
+import { storedData } from '../bench/stored-data';
+
+const PROVISION_PATH = '/restapi/v1.0/client-info/sip-provision';
+const TOKEN_PATH = '/restapi/oauth/token';
+/** sip-provision is in the Heavy group: 10 requests per 60 s per user. The app keeps at most 9. */
+const PROVISION_LIMIT_PER_MINUTE = 9;
+/** Maximum time for both phones to provision again after the burst; the app's backoff after 5xx starts at 5 s. */
+const RECOVERY_TIMEOUT_MS = 60_000;
+const SAMPLE_INTERVAL_MS = 200;
+
+const lines = {
+  caller: benchLine(51, 'Burst Caller'),
+  callee: benchLine(52, 'Burst Callee'),
+};
+
+function aorOf(line: BenchLine): string {
+  return `sip:${line.username}@${BENCH_DOMAIN}`;
+}
+
+function provisioningAlert(page: Page) {
+  return page.getByRole('alert', { name: 'Provisioning error' });
+}
+
+/** Largest number of `requests` inside any 60 s window. */
+function busiestMinute(requests: RecordedRequest[]): number {
+  let busiest = 0;
+  for (const [index, first] of requests.entries()) {
+    const inWindow = requests.slice(index).filter((request) => request.time - first.time < 60_000).length;
+    busiest = Math.max(busiest, inWindow);
+  }
+  return busiest;
+}
+
+describe('platform 429 and 500 bursts with two softphones', () => {
+  let bench: SoftphoneBench;
+  const phones: SoftphoneInstance[] = [];
+
+  beforeAll(async () => {
+    bench = await startSoftphoneBench(Object.values(lines));
+  });
+
+  afterAll(async () => {
+    await Promise.all(phones.map((phone) => phone.close()));
+    await bench?.stop();
+  });
+
+  /** Owner of the bearer token a recorded request carried, or null. */
+  function ownerOfRequest(request: RecordedRequest): string | null {
+    const authorization = request.headers.authorization ?? '';
+    return bench.platform.tokens.ownerOf(authorization.replace(/^Bearer /, ''));
+  }
+
+  it('keeps both lines and provisions again after the burst', async () => {
+    const caller = await startSoftphoneInstance({ name: 'caller', rendererUrl: bench.renderer.url });
+    const callee = await startSoftphoneInstance({ name: 'callee', rendererUrl: bench.renderer.url });
+    phones.push(caller, callee);
+    const both = [
+      { phone: caller, line: lines.caller },
+      { phone: callee, line: lines.callee },
+    ];
+    await signInAndRegister(
+      bench.platform.url,
+      both.map(({ phone, line }) => ({ page: phone.page, line })),
+    );
+
+    await dial(caller.page, lines.callee.username);
+    await waitForCallStatus(callee.page, 'ringing');
+    await callee.page.getByRole('button', { name: 'Answer' }).click();
+    await waitForCallStatus(caller.page, 'established');
+    await caller.page.getByRole('button', { name: 'Hang up' }).click();
+    await Promise.all([waitForIdle(caller.page), waitForIdle(callee.page)]);
+    const dataBefore = await Promise.all(both.map(({ phone }) => storedData(phone)));
+    const requestsBefore = bench.platform.requests.length;
+
+    // The burst: sip-provision responds with 429 twice, 500 twice and then an expired-token 401
+    // twice, and the token refreshes those 401s start get a 500 and a 429.
+    const rateLimitHeaders = { 'Retry-After': '2', 'X-Rate-Limit-Group': 'Heavy' };
+    bench.platform.inject({ path: PROVISION_PATH, ...platformError(429, 'CMN-301', 'Request rate exceeded'), headers: rateLimitHeaders, times: 2 });
+    bench.platform.inject({ path: PROVISION_PATH, ...platformError(500, 'CMN-102', 'Internal Server Error'), times: 2 });
+    bench.platform.inject({ path: PROVISION_PATH, ...platformError(401, 'OAU-213', 'Token expired'), times: 2 });
+    bench.platform.inject({ path: TOKEN_PATH, ...platformError(500, 'CMN-102', 'Internal Server Error') });
+    bench.platform.inject({
+      path: TOKEN_PATH,
+      ...platformError(429, 'CMN-301', 'Request rate exceeded'),
+      headers: { 'Retry-After': '2', 'X-Rate-Limit-Group': 'Auth' },
+    });
+
+    for (const { line } of both) {
+      expect(await bench.kamailio.sendNotify(aorOf(line), 'check-sync'), line.name).toEqual([200]);
+    }
+
+    // While the platform fails, both lines stay registered with the SIP profile they
+    // have, the window shows what failed, and a call still connects.
+    const registrationSamples: string[] = [];
+    const alertSeen = [false, false];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const [index, { phone }] of both.entries()) {
+          registrationSamples.push((await phone.page.locator('.registration').getAttribute('data-status')) ?? 'missing');
+          if ((await provisioningAlert(phone.page).count()) > 0) alertSeen[index] = true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, SAMPLE_INTERVAL_MS));
+      }
+    })();
+
+    await dial(callee.page, lines.caller.username);
+    await waitForCallStatus(caller.page, 'ringing');
+    await caller.page.getByRole('button', { name: 'Answer' }).click();
+    await waitForCallStatus(callee.page, 'established');
+    await callee.page.getByRole('button', { name: 'Hang up' }).click();
+    await Promise.all([waitForIdle(caller.page), waitForIdle(callee.page)]);
+
+    const burstRequests = () => bench.platform.requests.slice(requestsBefore);
+    const provisionedAfterBurst = (ownerId: string) =>
+      burstRequests().some((request) => request.path === PROVISION_PATH && request.status === 200 && ownerOfRequest(request) === ownerId);
+    await expect
+      .poll(() => both.every(({ line }) => provisionedAfterBurst(line.ownerId)), { timeout: RECOVERY_TIMEOUT_MS, interval: 500 })
+      .toBe(true);
+    for (const { phone } of both) {
+      await expect.poll(() => provisioningAlert(phone.page).count(), { timeout: 10_000 }).toBe(0);
+    }
+    sampling = false;
+    await sampler;
+
+    expect(registrationSamples.length).toBeGreaterThan(0);
+    expect(new Set(registrationSamples)).toEqual(new Set(['registered']));
+    expect(alertSeen).toEqual([true, true]);
+
+    // Every fault was served, and every 429 was an injected one: the platform's own
+    // rate limiter never had to stop either app.
+    const served = burstRequests();
+    const injected = served.filter((request) => request.fault === 'status');
+    expect(injected.filter((request) => request.path === PROVISION_PATH)).toHaveLength(6);
+    expect(injected.filter((request) => request.path === TOKEN_PATH)).toHaveLength(2);
+    expect(served.filter((request) => request.status === 429 && request.fault === undefined)).toEqual([]);
+    const tokenStatuses = served.filter((request) => request.path === TOKEN_PATH).map((request) => request.status);
+    console.log(`[bursts] token endpoint statuses for both phones: ${tokenStatuses.join(' ')}`);
+
+    for (const { phone, line } of both) {
+      const provisions = served.filter((request) => request.path === PROVISION_PATH && ownerOfRequest(request) === line.ownerId);
+      console.log(
+        `[bursts] ${line.name}: ${provisions.length} sip-provision requests (${busiestMinute(provisions)} in the busiest minute), ` +
+          `statuses ${provisions.map((request) => request.status).join(' ')}`,
+      );
+      expect(busiestMinute(provisions), line.name).toBeLessThanOrEqual(PROVISION_LIMIT_PER_MINUTE);
+
+      // The keychain holds this user's newest refresh token, still valid on the platform.
+      const stored = (await keytar.getPassword(phone.keychainService, CredentialAccount.OAuthTokens)) ?? '';
+      const newestRefresh = bench.platform.tokens.issuedRefresh().findLast((token) => bench.platform.tokens.ownerOf(token) === line.ownerId);
+      expect(newestRefresh, line.name).toBeDefined();
+      expect(stored, line.name).toContain(newestRefresh);
+      expect(bench.platform.tokens.revoked(), line.name).not.toContain(newestRefresh);
+
+      expect(await bench.kamailio.contacts(aorOf(line)), line.name).toHaveLength(1);
+    }
+
+    // Settings and keychain entries are as before; the history gained the call made during the burst.
+    const dataAfter = await Promise.all(both.map(({ phone }) => storedData(phone)));
+    for (const [index, before] of dataBefore.entries()) {
+      const after = dataAfter[index]!;
+      expect(after.settings).toBe(before.settings);
+      expect(after.keychain).toEqual(before.keychain);
+      const entryCount = (history: string | null) => (JSON.parse(history ?? '{"entries":[]}') as { entries: unknown[] }).entries.length;
+      expect(entryCount(after.history)).toBe(entryCount(before.history) + 1);
+    }
+  });
+});
