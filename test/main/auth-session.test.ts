@@ -556,7 +556,7 @@ describe('keychain write retry', () => {
       [15, 7],
     ] as const) {
       await vi.advanceTimersByTimeAsync(waitMinutes * 60_000);
-      await expect.poll(() => attempts.length, `after a further ${waitMinutes} min`).toBe(expectedAttempts);
+      await expect.poll(() => attempts.length, { message: `after a further ${waitMinutes} min` }).toBe(expectedAttempts);
     }
     await vi.advanceTimersByTimeAsync(15 * 60_000 - 1_000);
     expect(attempts).toHaveLength(7);
