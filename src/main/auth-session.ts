@@ -356,10 +356,10 @@ export class AuthSession implements BearerTokenSource {
   }
 
   /**
-   * Writes the current tokens to the keychain and tells the storage listeners
-   * the outcome. A failed write is retried on a timer until one succeeds or the
-   * session ends; meanwhile the session works from memory only, and after a
-   * restart its old refresh token is rejected.
+   * Writes the current tokens to the keychain and reports the outcome to the
+   * storage listeners. A failed write is retried on a timer until one succeeds
+   * or the session ends. Until then the session works from memory only, and
+   * after an app restart the platform rejects the old refresh token.
    */
   private async storeCurrentTokens(): Promise<void> {
     this.cancelKeychainRetry();

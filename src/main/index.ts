@@ -254,7 +254,12 @@ async function start(): Promise<void> {
   await loadRenderer(mainWindow);
 }
 
-/** Starts out/main/keytar-worker.js as an Electron utility process. */
+/**
+ * Starts out/main/keytar-worker.js as an Electron utility process.
+ *
+ * NOTE: this adapter has not run, because Electron cannot start in the test
+ * environment. Tests run the same worker script with child_process.fork.
+ */
 function startKeytarWorker(): KeytarWorker {
   const child = utilityProcess.fork(join(__dirname, 'keytar-worker.js'), [], { serviceName: `${appName} keychain` });
   return {

@@ -1,9 +1,10 @@
-// keytar 7.9 on Linux goes through libsecret, which keeps one Secret Service
-// connection and session per process and never drops them: once the keyring
-// daemon has stopped, every later call in that process fails, even after a new
-// daemon has started ("The session wrapping the secret does not exist" from
-// gnome-keyring 42.1). A new process connects to whichever daemon runs now, so
-// after a failure the keychain calls move to a worker process.
+// keytar 7.9 on Linux calls libsecret's secret_password_*_sync functions, which
+// share one Secret Service connection and session per process, and keytar never
+// calls secret_service_disconnect. After the keyring daemon stops, every later
+// call in that process fails, even once a new daemon runs: gnome-keyring 42.1
+// then returns "The session wrapping the secret does not exist". A new process
+// connects to the daemon that runs now, so after a failure the keychain calls
+// move to a worker process.
 import { fork } from 'node:child_process';
 
 import type { KeytarBackend } from './credential-store';
@@ -38,7 +39,7 @@ export interface KeytarWorkerBackendOptions {
 
 /**
  * Longer than the 25 s that GLib's D-Bus client waits for a method reply by
- * default, so a daemon that does not answer shows up as libsecret's own error.
+ * default, so a daemon that does not reply shows up as libsecret's own error.
  */
 export const DEFAULT_KEYTAR_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -50,7 +51,7 @@ interface PendingRequest {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** One worker process and the requests it has not answered yet. */
+/** One worker process and the requests it has not replied to yet. */
 interface WorkerSlot {
   worker: KeytarWorker;
   pending: Map<number, PendingRequest>;
@@ -62,10 +63,10 @@ interface WorkerSlot {
 
 /**
  * Creates a keytar backend over worker processes. A worker starts on the first
- * request and is replaced by a new one on the next request after it exited,
- * timed out, or returned a keytar error, because libsecret in it may then hold
- * a session with a stopped daemon. Failures reject with an `Error` whose
- * message says what went wrong, as keytar's own rejections do.
+ * request. After it exited, timed out or returned a keytar error, the next
+ * request starts a new one, because libsecret in the old one may hold a session
+ * with a stopped daemon. Failures reject with an `Error` that describes them,
+ * as keytar's own rejections do.
  */
 export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): KeytarWorkerBackend {
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_KEYTAR_REQUEST_TIMEOUT_MS;

@@ -31,7 +31,7 @@ export interface RecoveringCredentialStore extends CredentialStore {
  * a keychain worker process (see keytar-worker-client.ts), so the app reaches a
  * Secret Service that was restarted while it ran. Errors are the same
  * `KeychainUnavailableError`s that `createKeytarCredentialStore` throws. On
- * macOS and Windows keytar keeps no connection state, so calls stay in process.
+ * macOS and Windows keytar does not use libsecret, so calls stay in process.
  */
 export function createRecoveringCredentialStore(options: RecoveringCredentialStoreOptions): RecoveringCredentialStore {
   const platform = options.platform ?? process.platform;
@@ -55,12 +55,15 @@ export function createRecoveringCredentialStore(options: RecoveringCredentialSto
         if (!usesLibsecret || !(error instanceof KeychainUnavailableError)) {
           throw error;
         }
-        useWorker = true;
-        logger.warn('Keychain call failed in the main process; keychain calls now run in a worker process', {
-          operation: error.operation,
-          account: error.account,
-          error,
-        });
+        // Calls that were already running in process can fail after the switch too.
+        if (!useWorker) {
+          useWorker = true;
+          logger.warn('Keychain call failed in the main process; keychain calls now run in a worker process', {
+            operation: error.operation,
+            account: error.account,
+            error,
+          });
+        }
       }
     }
     return call(inWorker);

@@ -16,7 +16,7 @@ const NO_SECRET_SERVICE = 'The name org.freedesktop.secrets was not provided by 
 const LOCKED = 'Cannot create an item in a locked collection';
 const builtWorkerScript = resolve(__dirname, '../../out/main/keytar-worker.js');
 
-/** An in-memory keytar that rejects every call with `failure` while it is set. */
+/** Creates an in-memory keytar that rejects every call with `failure` while it is set. */
 function createFakeKeytar(): KeytarBackend & { failure: string | null; calls: number; entries: Map<string, string> } {
   const entries = new Map<string, string>();
   const fake = {
@@ -51,10 +51,10 @@ interface FakeWorker extends KeytarWorker {
 }
 
 /**
- * Starts fake workers that pass each request to `answer`; an `undefined`
- * answer leaves the request without reply.
+ * Creates a start function for fake workers that pass each request to
+ * `respond`. When it returns `undefined`, the request gets no reply from it.
  */
-function createFakeWorkers(answer: (request: KeytarRequest, worker: FakeWorker) => KeytarResponse | undefined) {
+function createFakeWorkers(respond: (request: KeytarRequest, worker: FakeWorker) => KeytarResponse | undefined) {
   const started: FakeWorker[] = [];
   const start = (): KeytarWorker => {
     let messageListener: (response: KeytarResponse) => void = () => {};
@@ -64,7 +64,7 @@ function createFakeWorkers(answer: (request: KeytarRequest, worker: FakeWorker) 
       killed: false,
       postMessage(request) {
         worker.requests.push(request);
-        const response = answer(request, worker);
+        const response = respond(request, worker);
         if (response !== undefined) queueMicrotask(() => worker.reply(response));
       },
       onMessage: (listener) => void (messageListener = listener),
@@ -82,8 +82,8 @@ function createFakeWorkers(answer: (request: KeytarRequest, worker: FakeWorker) 
   return { start, started };
 }
 
-/** A worker answer backed by `keytar`, as keytar-worker.ts does it. */
-function answerWith(keytar: KeytarBackend) {
+/** Returns a `respond` function that runs requests on `keytar`, as keytar-worker.ts does. */
+function respondWith(keytar: KeytarBackend) {
   return (request: KeytarRequest, worker: FakeWorker): undefined => {
     void handleKeytarRequest(keytar, request).then((response) => response !== null && worker.reply(response));
     return undefined;
@@ -140,7 +140,7 @@ describe('recovering credential store', () => {
     const stale = createFakeKeytar();
     stale.failure = 'The session wrapping the secret does not exist';
     const fresh = createFakeKeytar();
-    const workers = createFakeWorkers(answerWith(fresh));
+    const workers = createFakeWorkers(respondWith(fresh));
     const store = createStore(stale, workers.start);
 
     await store.set('oauth-tokens', 'secret-2');
@@ -170,7 +170,7 @@ describe('recovering credential store', () => {
     inProcess.failure = LOCKED;
     const inWorker = createFakeKeytar();
     inWorker.failure = LOCKED;
-    const store = createStore(inProcess, createFakeWorkers(answerWith(inWorker)).start);
+    const store = createStore(inProcess, createFakeWorkers(respondWith(inWorker)).start);
     const direct = createKeytarCredentialStore(inWorker, SERVICE, 'linux');
 
     const viaWorker = await caught(store.set('oauth-tokens', 'hunter2-value'));
@@ -189,7 +189,7 @@ describe('recovering credential store', () => {
     inProcess.failure = NO_SECRET_SERVICE;
     const inWorker = createFakeKeytar();
     inWorker.failure = NO_SECRET_SERVICE;
-    const workers = createFakeWorkers(answerWith(inWorker));
+    const workers = createFakeWorkers(respondWith(inWorker));
     const store = createStore(inProcess, workers.start);
 
     const error = await caught(store.set('oauth-tokens', 'secret-4'));
@@ -287,7 +287,7 @@ describe('recovering credential store', () => {
   it('stops an idle worker', async () => {
     const inProcess = createFakeKeytar();
     inProcess.failure = NO_SECRET_SERVICE;
-    const workers = createFakeWorkers(answerWith(createFakeKeytar()));
+    const workers = createFakeWorkers(respondWith(createFakeKeytar()));
     const store = createStore(inProcess, workers.start, { idleTimeoutMs: 30 });
     await store.set('oauth-tokens', 'secret-8');
 
