@@ -46,7 +46,9 @@ export const DEFAULT_KEYTAR_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_KEYTAR_WORKER_IDLE_MS = 60_000;
 
 interface PendingRequest {
-  resolve(value: string | boolean | null): void;
+  /** Receives the worker's reply, also when it carries a keytar error. */
+  resolve(response: KeytarResponse): void;
+  /** Receives a failure of the worker process itself: exit, timeout, or a message that could not be sent. */
   reject(error: Error): void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -59,14 +61,18 @@ interface WorkerSlot {
   retired: boolean;
   exited: boolean;
   idleTimer: ReturnType<typeof setTimeout> | null;
+  /** Requests that keytar completed in this process. */
+  successes: number;
 }
 
 /**
  * Creates a keytar backend over worker processes. A worker starts on the first
  * request. After it exited, timed out or returned a keytar error, the next
  * request starts a new one, because libsecret in the old one may hold a session
- * with a stopped daemon. Failures reject with an `Error` that describes them,
- * as keytar's own rejections do.
+ * with a stopped daemon. A keytar error from a worker that had completed
+ * requests before is retried once in a new worker, because the daemon may have
+ * restarted since then. Failures reject with an `Error` that describes them, as
+ * keytar's own rejections do.
  */
 export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): KeytarWorkerBackend {
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_KEYTAR_REQUEST_TIMEOUT_MS;
@@ -94,7 +100,7 @@ export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): 
 
   const startSlot = (): WorkerSlot => {
     const worker = options.start();
-    const slot: WorkerSlot = { worker, pending: new Map(), retired: false, exited: false, idleTimer: null };
+    const slot: WorkerSlot = { worker, pending: new Map(), retired: false, exited: false, idleTimer: null, successes: 0 };
 
     worker.onMessage((response) => settle(slot, response));
     worker.onExit((exitCode) => {
@@ -120,10 +126,10 @@ export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): 
     slot.pending.delete(response.id);
     clearTimeout(request.timer);
 
+    request.resolve(response);
     if (response.ok) {
-      request.resolve(response.value);
+      slot.successes += 1;
     } else {
-      request.reject(new Error(response.message));
       // Requests it is still running get their replies before it stops.
       slot.retired = true;
       if (current === slot) {
@@ -142,7 +148,8 @@ export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): 
     }
   };
 
-  const send = (request: KeytarRequest): Promise<string | boolean | null> => {
+  /** Sends `request` to the current worker, started if needed; resolves with its reply. */
+  const sendToWorker = (request: KeytarRequest): Promise<{ response: KeytarResponse; workerHadSucceeded: boolean }> => {
     if (closed) {
       return Promise.reject(new Error('the keychain worker process was closed because the app is quitting'));
     }
@@ -161,6 +168,7 @@ export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): 
       slot.idleTimer = null;
     }
 
+    const workerHadSucceeded = slot.successes > 0;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         slot.pending.delete(request.id);
@@ -173,7 +181,7 @@ export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): 
         stop(slot, 'another request to it timed out');
       }, requestTimeoutMs);
       timer.unref?.();
-      slot.pending.set(request.id, { resolve, reject, timer });
+      slot.pending.set(request.id, { resolve: (response) => resolve({ response, workerHadSucceeded }), reject, timer });
 
       try {
         slot.worker.postMessage(request);
@@ -182,6 +190,24 @@ export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): 
         stop(slot, `a request could not be sent to it: ${messageOf(error)}`);
       }
     });
+  };
+
+  const send = async (request: KeytarRequest): Promise<string | boolean | null> => {
+    const first = await sendToWorker(request);
+    let response = first.response;
+    if (!response.ok && first.workerHadSucceeded) {
+      logger.info('Retrying a keychain call in a new worker process', {
+        method: request.method,
+        account: request.account,
+        error: response.message,
+      });
+      response = (await sendToWorker({ ...request, id: nextId++ })).response;
+    }
+
+    if (!response.ok) {
+      throw new Error(response.message);
+    }
+    return response.value;
   };
 
   return {

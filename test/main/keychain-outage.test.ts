@@ -22,6 +22,7 @@ import {
   createTempDir,
   PROVISION_PATH,
   readAllFiles,
+  REVOKE_PATH,
   removeDir,
   startTestPlatform,
   TOKEN_PATH,
@@ -58,6 +59,9 @@ interface ChildReport {
   storedAfterRefresh: KeychainRead;
   signedInAgain: AppState;
   storedAfterSignIn: KeychainRead;
+  afterSecondRestart: AppState;
+  secondRestartLogs: LogLine[];
+  storedAfterSecondRestart: KeychainRead;
   filesAtEnd: SettingsFiles;
 }
 
@@ -221,14 +225,32 @@ describe('Secret Service stopped while signed in', () => {
   });
 
   it('signs in again after keyring restart', () => {
+    const signInAccess = server.tokens.issuedAccess()[3]!;
+
+    expect(report.signedInAgain.session).toEqual(ALICE_SIGNED_IN);
+    expect(report.storedAfterSignIn).toEqual({ value: expect.stringContaining(signInAccess) });
+    // The only revocation is that of the replaced session. The service would also
+    // revoke the new tokens if it could not store them.
+    const revocations = server.requests.filter((request) => request.path === REVOKE_PATH);
+    expect(revocations.map((request) => request.body)).toEqual([
+      expect.objectContaining({ token: server.tokens.issuedRefresh()[2] }),
+    ]);
+  });
+
+  it('stores after a restart between calls', () => {
+    // The worker that stored the sign-in keeps its session with the stopped
+    // daemon. Its write fails once and is retried in a new worker at once.
     const lastAccess = server.tokens.issuedAccess().at(-1)!;
     const lastRefresh = server.tokens.issuedRefresh().at(-1)!;
 
-    expect(report.signedInAgain.session).toEqual(ALICE_SIGNED_IN);
-    expect(report.storedAfterSignIn).toEqual({ value: expect.stringContaining(lastAccess) });
+    expect(report.afterSecondRestart.session).toEqual(ALICE_SIGNED_IN);
+    expect(messages(report.secondRestartLogs)).toContain('info: Refreshed the access token');
+    expect(messages(report.secondRestartLogs)).toContain('info: Retrying a keychain call in a new worker process');
+    expect(messages(report.secondRestartLogs)).not.toContain('error: Could not store the refreshed tokens in the keychain');
+    expect(report.storedAfterSecondRestart).toEqual({ value: expect.stringContaining(lastAccess) });
     expect(server.tokens.revoked()).not.toContain(lastRefresh);
-    // One sign-in, two refreshes and the second sign-in.
-    expect(server.count(TOKEN_PATH)).toBe(4);
+    // One sign-in, two refreshes, the second sign-in and the last refresh.
+    expect(server.count(TOKEN_PATH)).toBe(5);
   });
 
   it('keeps settings and instance id', () => {

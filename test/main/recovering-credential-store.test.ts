@@ -204,6 +204,46 @@ describe('recovering credential store', () => {
     expect(inWorker.entries.get(`${SERVICE}/oauth-tokens`)).toBe('secret-4');
   });
 
+  it('retries once after a worker went stale', async () => {
+    const inProcess = createFakeKeytar();
+    inProcess.failure = NO_SECRET_SERVICE;
+    const stale = 'The session wrapping the secret does not exist';
+    // The first worker completes one request, then keeps a session with a
+    // daemon that has restarted. Later workers reach the new daemon.
+    const workers = createFakeWorkers((request, worker) => {
+      if (worker === workers.started[0] && worker.requests.length > 1) {
+        return { id: request.id, ok: false, message: stale };
+      }
+      return { id: request.id, ok: true, value: null };
+    });
+    const store = createStore(inProcess, workers.start);
+    await store.set('oauth-tokens', 'secret-11');
+
+    await store.set('oauth-tokens', 'secret-12');
+
+    expect(workers.started).toHaveLength(2);
+    expect(workers.started[0]?.killed).toBe(true);
+    expect(workers.started[1]?.requests.map((request) => request.method)).toEqual(['setPassword']);
+  });
+
+  it('retries a stale worker only once', async () => {
+    const inProcess = createFakeKeytar();
+    inProcess.failure = NO_SECRET_SERVICE;
+    const workers = createFakeWorkers((request, worker) => {
+      if (worker === workers.started[0] && worker.requests.length === 1) {
+        return { id: request.id, ok: true, value: null };
+      }
+      return { id: request.id, ok: false, message: LOCKED };
+    });
+    const store = createStore(inProcess, workers.start);
+    await store.set('oauth-tokens', 'secret-13');
+
+    const error = await caught(store.set('oauth-tokens', 'secret-14'));
+
+    expect(error.problem).toBe('locked');
+    expect(workers.started).toHaveLength(2);
+  });
+
   it('reports a worker that exits mid-request', async () => {
     const inProcess = createFakeKeytar();
     inProcess.failure = NO_SECRET_SERVICE;
