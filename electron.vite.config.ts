@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
 
@@ -12,6 +14,13 @@ export default defineConfig({
       // oauth4webapi is published as ESM only, and the main bundle is CommonJS,
       // so it is bundled instead of loaded with require() at run time.
       externalizeDeps: { exclude: ['oauth4webapi'] },
+      rolldownOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          // The keychain worker process, started with utilityProcess.fork after a keychain failure.
+          'keytar-worker': resolve(__dirname, 'src/main/keytar-worker.ts'),
+        },
+      },
     },
   },
   preload: {},

@@ -31,6 +31,13 @@ const REVOKE_TIMEOUT_MS = 5_000;
 const BACKGROUND_RETRY_MIN_MS = 60_000;
 const BACKGROUND_RETRY_MAX_MS = 15 * 60_000;
 
+/**
+ * After a failed keychain write of refreshed tokens the write is retried after
+ * 30 seconds, doubling up to 15 minutes, for as long as the session lasts.
+ */
+export const KEYCHAIN_RETRY_MIN_MS = 30_000;
+const KEYCHAIN_RETRY_MAX_MS = 15 * 60_000;
+
 // setTimeout runs a callback at once when the delay exceeds 2^31 - 1 ms.
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
@@ -116,6 +123,8 @@ export interface AuthSessionOptions {
   baseUrl: () => string;
   now: () => number;
   logger: Logger;
+  /** Wait before the first retry of a failed token write; `KEYCHAIN_RETRY_MIN_MS` unless set. */
+  keychainRetryMinMs?: number;
 }
 
 /**
@@ -137,6 +146,13 @@ export class AuthSession implements BearerTokenSource {
   private readonly tokenStorageListeners = new Set<(error: unknown) => void>();
   private backgroundRefreshTimer: ReturnType<typeof setTimeout> | null = null;
   private backgroundRefreshFailures = 0;
+  /** Writes and deletes of the token entry run one at a time, in call order, so the last write wins. */
+  private keychainQueue: Promise<unknown> = Promise.resolve();
+  private keychainRetryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Failed token writes since the last successful one. */
+  private keychainWriteFailures = 0;
+  /** Incremented per token write, so only the outcome of the latest write is reported. */
+  private keychainWriteAttempt = 0;
 
   constructor(private readonly options: AuthSessionOptions) {}
 
@@ -149,8 +165,9 @@ export class AuthSession implements BearerTokenSource {
   }
 
   /**
-   * Subscribes to the outcome of storing refreshed tokens in the keychain: the
-   * error when the write failed, null when it succeeded. Returns the unsubscribe function.
+   * Subscribes to the outcome of storing refreshed tokens in the keychain, after
+   * a refresh and after each retry of a failed write: the error when the write
+   * failed, null when it succeeded. Returns the unsubscribe function.
    */
   onTokenStorage(listener: (error: unknown) => void): () => void {
     this.tokenStorageListeners.add(listener);
@@ -209,6 +226,7 @@ export class AuthSession implements BearerTokenSource {
     this.tokens = null;
     this.refreshInFlight = null;
     this.cancelBackgroundRefresh();
+    this.stopKeychainRetries();
 
     const tokens = await this.requestTokens({ ...grant });
     if (generation !== this.generation) {
@@ -217,7 +235,7 @@ export class AuthSession implements BearerTokenSource {
     }
 
     try {
-      await this.storeTokens(tokens);
+      await this.inKeychainQueue(() => this.storeTokens(tokens));
     } catch (error) {
       // Without the keychain the session could not survive a restart, and its
       // tokens could never be revoked later, so end it on the server now.
@@ -290,11 +308,12 @@ export class AuthSession implements BearerTokenSource {
     this.tokens = null;
     this.refreshInFlight = null;
     this.cancelBackgroundRefresh();
+    this.stopKeychainRetries();
 
     if (tokens !== null) {
       await this.revoke(tokens);
     }
-    await this.options.credentialStore.delete(CredentialAccount.OAuthTokens);
+    await this.inKeychainQueue(() => this.options.credentialStore.delete(CredentialAccount.OAuthTokens));
     this.options.logger.info('Signed out', { ownerId: tokens?.ownerId ?? null });
   }
 
@@ -332,17 +351,80 @@ export class AuthSession implements BearerTokenSource {
     });
     this.scheduleBackgroundRefresh();
 
+    await this.storeCurrentTokens();
+    return fresh.accessToken;
+  }
+
+  /**
+   * Writes the current tokens to the keychain and reports the outcome to the
+   * storage listeners. A failed write is retried on a timer until one succeeds
+   * or the session ends. Until then the session works from memory only, and
+   * after an app restart the platform rejects the old refresh token.
+   */
+  private async storeCurrentTokens(): Promise<void> {
+    this.cancelKeychainRetry();
+    this.keychainWriteAttempt += 1;
+    const attempt = this.keychainWriteAttempt;
+    const generation = this.generation;
+
     let storageError: unknown = null;
     try {
-      await this.storeTokens(fresh);
+      // The tokens are read when the write runs, so a queued retry writes the newest ones.
+      await this.inKeychainQueue(async () => {
+        if (this.tokens !== null && generation === this.generation) {
+          await this.storeTokens(this.tokens);
+        }
+      });
     } catch (error) {
-      // The session still works in memory; after a restart the old refresh token
-      // is rejected and the user signs in again.
-      this.options.logger.error('Could not store the refreshed tokens in the keychain', { error });
       storageError = error;
     }
+
+    // A newer write or the end of the session makes this outcome irrelevant.
+    if (attempt !== this.keychainWriteAttempt || generation !== this.generation || this.tokens === null) {
+      return;
+    }
+
+    if (storageError === null) {
+      if (this.keychainWriteFailures > 0) {
+        this.options.logger.info('Stored the refreshed tokens in the keychain after failed writes', {
+          failedWrites: this.keychainWriteFailures,
+        });
+      }
+      this.keychainWriteFailures = 0;
+    } else {
+      this.keychainWriteFailures += 1;
+      const minMs = this.options.keychainRetryMinMs ?? KEYCHAIN_RETRY_MIN_MS;
+      const retryInMs = Math.min(minMs * 2 ** (this.keychainWriteFailures - 1), KEYCHAIN_RETRY_MAX_MS);
+      this.options.logger.error('Could not store the refreshed tokens in the keychain', {
+        failedWrites: this.keychainWriteFailures,
+        retryInMs,
+        error: storageError,
+      });
+      const timer = setTimeout(() => void this.storeCurrentTokens(), retryInMs);
+      timer.unref?.();
+      this.keychainRetryTimer = timer;
+    }
+
     for (const listener of this.tokenStorageListeners) listener(storageError);
-    return fresh.accessToken;
+  }
+
+  private cancelKeychainRetry(): void {
+    if (this.keychainRetryTimer !== null) {
+      clearTimeout(this.keychainRetryTimer);
+      this.keychainRetryTimer = null;
+    }
+  }
+
+  /** Cancels the retry of a failed token write when a session starts or ends. */
+  private stopKeychainRetries(): void {
+    this.cancelKeychainRetry();
+    this.keychainWriteFailures = 0;
+  }
+
+  private inKeychainQueue<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.keychainQueue.then(operation);
+    this.keychainQueue = result.catch(() => undefined);
+    return result;
   }
 
   /** Ends the session after a failed refresh and notifies the expiry listeners. */
@@ -352,10 +434,11 @@ export class AuthSession implements BearerTokenSource {
     this.generation += 1;
     this.tokens = null;
     this.cancelBackgroundRefresh();
+    this.stopKeychainRetries();
     this.options.logger.warn('Session expired; the user has to sign in again', { reason, ownerId });
 
     try {
-      await this.options.credentialStore.delete(CredentialAccount.OAuthTokens);
+      await this.inKeychainQueue(() => this.options.credentialStore.delete(CredentialAccount.OAuthTokens));
     } catch (deleteError) {
       this.options.logger.error('Could not delete the expired session from the keychain', { error: deleteError });
     }

@@ -1,5 +1,6 @@
-// The Electron entry point: the only file that imports `electron` and `keytar`.
-// Everything it wires together is plain TypeScript that tests run under Node.
+// The Electron entry point: the only file that imports `electron`, and with
+// keytar-worker.ts the only one that imports `keytar`. Everything it wires
+// together is plain TypeScript that tests run under Node.
 import { join } from 'node:path';
 
 import {
@@ -15,6 +16,7 @@ import {
   session,
   shell,
   Tray,
+  utilityProcess,
 } from 'electron';
 import electronLog from 'electron-log/node';
 import * as keytar from 'keytar';
@@ -33,15 +35,16 @@ import {
   coversWebSocketProxies,
   type ConnectSources,
 } from './content-security-policy';
-import { createKeytarCredentialStore } from './credential-store';
 import { createDesktopPreferencesStore } from './desktop-preferences';
 import { createDesktopService, type DesktopService } from './desktop-service';
 import { createIpcHandlers, registerIpcHandlers } from './ipc-handlers';
+import type { KeytarWorker } from './keytar-worker-client';
 import { createLogger } from './logger';
 import { configureFileLogging, createLogSink, MAIN_LOG_OPTIONS, SIP_TRACE_LOG_OPTIONS } from './logging';
 import { startNetworkMonitor } from './network-monitor';
 import { installPermissionHandlers } from './permissions';
 import { claimFreeDialLinkSchemes, findDialLinkInArgv, parseDialLink } from './protocol-links';
+import { createRecoveringCredentialStore } from './recovering-credential-store';
 import { createSipTraceWriter } from './sip-trace';
 import { createSoftphoneService, type SoftphoneService } from './softphone-service';
 import { createTrayController } from './tray';
@@ -130,9 +133,17 @@ async function start(): Promise<void> {
     claimFreeDialLinkSchemes(app, logger.child('links'));
   }
 
+  const credentialStore = createRecoveringCredentialStore({
+    keytar,
+    startWorker: startKeytarWorker,
+    service: appName,
+    logger: logger.child('keychain'),
+  });
+  app.on('will-quit', () => credentialStore.close());
+
   const softphone = createSoftphoneService({
     fetch: net.fetch as typeof fetch,
-    credentialStore: createKeytarCredentialStore(keytar, appName),
+    credentialStore,
     settingsDir: app.getPath('userData'),
     appName,
     appVersion: app.getVersion(),
@@ -241,6 +252,22 @@ async function start(): Promise<void> {
 
   mainWindow = createWindow(startHidden);
   await loadRenderer(mainWindow);
+}
+
+/**
+ * Starts out/main/keytar-worker.js as an Electron utility process.
+ *
+ * NOTE: this adapter has not run, because Electron cannot start in the test
+ * environment. Tests run the same worker script with child_process.fork.
+ */
+function startKeytarWorker(): KeytarWorker {
+  const child = utilityProcess.fork(join(__dirname, 'keytar-worker.js'), [], { serviceName: `${appName} keychain` });
+  return {
+    postMessage: (request) => child.postMessage(request),
+    onMessage: (listener) => child.on('message', listener),
+    onExit: (listener) => child.once('exit', listener),
+    kill: () => void child.kill(),
+  };
 }
 
 function createWindow(startHidden: boolean): BrowserWindow {

@@ -75,6 +75,8 @@ export interface SoftphoneServiceOptions {
   random?: () => number;
   /** Overrides the sip-provision rate limit of the Heavy group, for tests only. */
   provisioningRateLimit?: RateLimit;
+  /** Wait before the first retry of a failed keychain write of refreshed tokens; 30 s unless set. */
+  keychainRetryMinMs?: number;
 }
 
 /** The main-process API behind the IPC handlers. Every method resolves after start-up loading finished. */
@@ -218,6 +220,7 @@ class DefaultSoftphoneService implements SoftphoneService {
       baseUrl,
       now: options.now,
       logger: options.logger.child('auth'),
+      keychainRetryMinMs: options.keychainRetryMinMs,
     });
     this.auth.onExpired((error) => void this.handleSessionExpired(error));
     this.auth.onTokenStorage((error) => this.updateKeychainWarning(error));
@@ -755,7 +758,10 @@ class DefaultSoftphoneService implements SoftphoneService {
           code: cause.code,
           message:
             'The OS keychain did not accept the renewed sign-in data, so you stay signed in only until the app quits.',
-          action: `${cause.action} Restart the app once the keychain works; you may need to sign in again.`.trim(),
+          action: (
+            `${cause.action} The app keeps trying to store the sign-in data while it runs. ` +
+            'If it quits before that works, you may need to sign in again.'
+          ).trim(),
         },
       },
     });

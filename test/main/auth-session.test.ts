@@ -487,6 +487,113 @@ describe('background refresh', () => {
   });
 });
 
+describe('keychain write retry', () => {
+  const STORE_FAILED = 'Could not store the refreshed tokens in the keychain';
+
+  /** Makes the store reject token writes while `refusing.value` is true; returns the write attempts. */
+  function refuseTokenWrites(harness: Harness, refusing: { value: boolean }): string[] {
+    const attempts: string[] = [];
+    const write = harness.store.set.bind(harness.store);
+    harness.store.set = async (account, secret) => {
+      attempts.push(account);
+      if (refusing.value) throw new Error('The session wrapping the secret does not exist');
+      await write(account, secret);
+    };
+    return attempts;
+  }
+
+  it('retries a failed write with backoff', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    const outcomes: unknown[] = [];
+    harness.auth.onTokenStorage((error) => outcomes.push(error));
+    const refusing = { value: true };
+    const attempts = refuseTokenWrites(harness, refusing);
+
+    await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
+    await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(1);
+    expect(attempts).toEqual([CredentialAccount.OAuthTokens]);
+    expect(storedTokens(harness)?.accessToken).toBe(harness.server.tokens.issuedAccess()[0]);
+
+    // The first retry follows after 30 s, the second 60 s later.
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(attempts).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(attempts).toHaveLength(2);
+    await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(2);
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(attempts).toHaveLength(2);
+
+    refusing.value = false;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(attempts).toHaveLength(3);
+    await expect.poll(() => outcomes.length).toBe(3);
+    expect(outcomes[0]).toBeInstanceOf(Error);
+    expect(outcomes[1]).toBeInstanceOf(Error);
+    expect(outcomes[2]).toBeNull();
+    expect(storedTokens(harness)?.accessToken).toBe(harness.server.tokens.issuedAccess()[1]);
+    expect(harness.logCount('Stored the refreshed tokens in the keychain after failed writes')).toBe(1);
+
+    // Nothing is retried once the write succeeded.
+    await vi.advanceTimersByTimeAsync(20 * 60_000);
+    expect(attempts).toHaveLength(3);
+  });
+
+  it('caps the retry interval at 15 minutes', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    const attempts = refuseTokenWrites(harness, { value: true });
+
+    await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
+    await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(1);
+    // The waits double from 30 s and stop growing at 15 minutes.
+    for (const [waitMinutes, expectedAttempts] of [
+      [0.5, 2],
+      [1, 3],
+      [2, 4],
+      [4, 5],
+      [8, 6],
+      [15, 7],
+    ] as const) {
+      await vi.advanceTimersByTimeAsync(waitMinutes * 60_000);
+      await expect.poll(() => attempts.length, { message: `after a further ${waitMinutes} min` }).toBe(expectedAttempts);
+    }
+    await vi.advanceTimersByTimeAsync(15 * 60_000 - 1_000);
+    expect(attempts).toHaveLength(7);
+  });
+
+  it('stops retrying after sign-out', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    const attempts = refuseTokenWrites(harness, { value: true });
+    await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
+    await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(1);
+
+    await harness.auth.signOut();
+    await vi.advanceTimersByTimeAsync(20 * 60_000);
+
+    expect(attempts).toHaveLength(1);
+    expect(harness.store.entries.size).toBe(0);
+  });
+
+  it('writes the newest tokens on retry', async () => {
+    const harness = await setUp({ fakeTimers: true });
+    await harness.auth.signInWithJwt(ALICE.jwtCredential);
+    const refusing = { value: true };
+    refuseTokenWrites(harness, refusing);
+    await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
+    await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(1);
+
+    await harness.auth.refresh();
+    await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(2);
+    refusing.value = false;
+    // The refresh's write is the second failure in a row, so its retry waits 60 s.
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    await expect.poll(() => storedTokens(harness)?.accessToken).toBe(harness.server.tokens.issuedAccess()[2]);
+  });
+});
+
 describe('sign-out', () => {
   it('revokes and deletes the entry', async () => {
     const harness = await setUp();

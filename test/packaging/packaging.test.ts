@@ -32,7 +32,7 @@ describe('packaged app (electron-builder --linux dir)', () => {
   let asarFiles: string[];
 
   beforeAll(async () => {
-    for (const bundle of ['out/main/index.js', 'out/preload/index.js', 'out/renderer/index.html']) {
+    for (const bundle of ['out/main/index.js', 'out/main/keytar-worker.js', 'out/preload/index.js', 'out/renderer/index.html']) {
       if (!existsSync(join(repositoryRoot, bundle))) {
         throw new Error(`${bundle} is missing: run \`npx electron-vite build\` first (npm test does).`);
       }
@@ -58,6 +58,16 @@ describe('packaged app (electron-builder --linux dir)', () => {
     expect(asarFiles).toContain('/out/preload/index.js');
     expect(asarFiles).toContain('/out/renderer/index.html');
     expect(asarFiles.some((file) => /^\/out\/renderer\/assets\/index-[^/]+\.js$/.test(file))).toBe(true);
+  });
+
+  it('puts the keychain worker beside the main bundle', () => {
+    // The main process starts it with utilityProcess.fork(join(__dirname, 'keytar-worker.js')).
+    expect(asarFiles).toContain('/out/main/keytar-worker.js');
+    const worker = extractFile(join(appDir, 'resources', 'app.asar'), 'out/main/keytar-worker.js').toString();
+    expect(worker).toContain('require("keytar")');
+    for (const match of worker.matchAll(/require\("(\.\/[^"]+)"\)/g)) {
+      expect(asarFiles, match[1]).toContain(join('/out/main', match[1]!));
+    }
   });
 
   it('starts the main bundle', () => {
