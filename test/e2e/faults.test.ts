@@ -13,6 +13,8 @@ import { dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered 
 const PROVISION_PATH = '/restapi/v1.0/client-info/sip-provision';
 /** Time for a softphone to see the dead connection and register again after Kamailio returns. */
 const REREGISTER_TIMEOUT_MS = 20_000;
+/** Time for the main process to store a call that ended in the renderer. */
+const HISTORY_POLL = { timeout: 5_000 };
 
 // WebSocket readyState values (WHATWG WebSockets), which Node 20 has no global for.
 const WEBSOCKET_OPEN = 1;
@@ -86,8 +88,11 @@ describe('faults during a call on the bench', () => {
     return [caller, callee];
   }
 
-  it('registers both again after a Kamailio kill mid-call', async () => {
-    const [a, b] = await startCall();
+  /**
+   * Kills Kamailio during the established call, starts it again and waits until
+   * both phones have registered over new WebSocket connections.
+   */
+  async function restartKamailioMidCall(a: SoftphoneInstance, b: SoftphoneInstance): Promise<void> {
     const dataBefore = await Promise.all([storedData(a), storedData(b)]);
     expect(dataBefore[0].keychain).toEqual(['oauth-tokens', 'signed-in-user', 'sip-profile']);
     expect(dataBefore[1].keychain).toEqual(['oauth-tokens', 'signed-in-user', 'sip-profile']);
@@ -107,14 +112,39 @@ describe('faults during a call on the bench', () => {
     expect(dataAfter).toEqual(dataBefore);
     // Reconnecting to the same proxy needs no new SIP credentials: at most one provisioning request per phone.
     expect(bench.platform.count(PROVISION_PATH) - provisionsBefore).toBeLessThanOrEqual(2);
+    await waitForCallStatus(a.page, 'established');
+    await waitForCallStatus(b.page, 'established');
+  }
 
-    // NOTE: the callee's call stays established after this BYE. Both WebSocket
-    // connections were replaced, and the dialog's route to the callee still names
-    // its old connection, so the BYE does not reach it.
-    await a.page.getByRole('button', { name: 'Hang up' }).click();
+  /** Checks that both phones are idle, recorded the call as answered and keep one registered contact each. */
+  async function expectCallEndedOnBoth(a: SoftphoneInstance, b: SoftphoneInstance): Promise<void> {
     await waitForIdle(a.page);
-    const callerHistory = (await storedData(a)).history ?? '';
-    expect(callerHistory).toContain(lines.callee.username);
+    await waitForIdle(b.page);
+
+    const newestEntry = async (phone: SoftphoneInstance) => (await phone.callServices.callHistory.snapshot()).entries[0];
+    await expect
+      .poll(() => newestEntry(a), HISTORY_POLL)
+      .toMatchObject({ direction: 'outbound', number: `+${lines.callee.username}`, result: 'answered' });
+    await expect.poll(() => newestEntry(b), HISTORY_POLL).toMatchObject({ direction: 'inbound', result: 'answered' });
+    expect((await newestEntry(b))?.number).toContain(lines.caller.username);
+    expect(await bench.kamailio.contacts(aorOf(lines.caller))).toHaveLength(1);
+    expect(await bench.kamailio.contacts(aorOf(lines.callee))).toHaveLength(1);
+  }
+
+  it('registers both again after a Kamailio kill mid-call', async () => {
+    const [a, b] = await startCall();
+    await restartKamailioMidCall(a, b);
+
+    await a.page.getByRole('button', { name: 'Hang up' }).click();
+    await expectCallEndedOnBoth(a, b);
+  });
+
+  it('ends the call from the callee after a Kamailio kill', async () => {
+    const [a, b] = await startCall();
+    await restartKamailioMidCall(a, b);
+
+    await b.page.getByRole('button', { name: 'Hang up' }).click();
+    await expectCallEndedOnBoth(a, b);
   });
 
   it('ends the call by remote BYE after the callee reconnects', async () => {
