@@ -29,17 +29,37 @@ function aorOf(line: BenchLine): string {
   return `sip:${line.username}@${BENCH_DOMAIN}`;
 }
 
-/** Runs in the page: stores every WebSocket the app opens in `window.benchSockets`, so a test can close it. */
+/** Page globals that recordWebSockets() adds. */
+interface BenchSocketWindow {
+  benchSockets: WebSocket[];
+  /** While true, each new WebSocket connects to a closed loopback port, so the app cannot reconnect. */
+  benchRefuseSockets: boolean;
+}
+
+/**
+ * Runs in the page: stores every WebSocket the app opens in `window.benchSockets`,
+ * so a test can close it, and makes new ones fail while `window.benchRefuseSockets` is true.
+ */
 function recordWebSockets(): void {
   const sockets: WebSocket[] = [];
   const NativeWebSocket = window.WebSocket;
+  const benchWindow = window as unknown as BenchSocketWindow;
   class RecordedWebSocket extends NativeWebSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
+      // Port 1 on loopback has no listener, so the connection is refused at once.
+      super(benchWindow.benchRefuseSockets ? 'wss://127.0.0.1:1/' : url, protocols);
       sockets.push(this);
     }
   }
-  Object.assign(window, { benchSockets: sockets, WebSocket: RecordedWebSocket });
+  Object.assign(window, { benchSockets: sockets, benchRefuseSockets: false, WebSocket: RecordedWebSocket });
+}
+
+/** Runs in the page: closes the app's open WebSockets and returns how many there were. */
+function closeOpenSockets(): number {
+  const sockets = (window as unknown as BenchSocketWindow).benchSockets;
+  const open = sockets.filter((socket) => socket.readyState === WebSocket.OPEN);
+  for (const socket of open) socket.close(4000, 'bench: connection dropped');
+  return open.length;
 }
 
 /** What must survive a fault: the settings file, the call history file and the keychain accounts. */
@@ -151,15 +171,10 @@ describe('faults during a call on the bench', () => {
     const [a, b] = await startCall();
 
     // The callee loses its SIP connection in the middle of the call. The caller keeps its own.
-    const closed = await b.page.evaluate(() => {
-      const sockets = (window as unknown as { benchSockets: WebSocket[] }).benchSockets;
-      const open = sockets.filter((socket) => socket.readyState === WebSocket.OPEN);
-      for (const socket of open) socket.close(4000, 'bench: connection dropped');
-      return open.length;
-    });
+    const closed = await b.page.evaluate(closeOpenSockets);
     expect(closed).toBe(1);
     const socketStates = () =>
-      b.page.evaluate(() => (window as unknown as { benchSockets: WebSocket[] }).benchSockets.map((socket) => socket.readyState));
+      b.page.evaluate(() => (window as unknown as BenchSocketWindow).benchSockets.map((socket) => socket.readyState));
     await expect.poll(socketStates, { timeout: REREGISTER_TIMEOUT_MS }).toEqual([WEBSOCKET_CLOSED, WEBSOCKET_OPEN]);
     await waitForRegistered(b.page, REREGISTER_TIMEOUT_MS);
     await expect.poll(() => bench.kamailio.contacts(aorOf(lines.callee)), { timeout: REREGISTER_TIMEOUT_MS }).toHaveLength(1);
@@ -170,5 +185,30 @@ describe('faults during a call on the bench', () => {
     await waitForIdle(b.page);
     expect(await bench.kamailio.contacts(aorOf(lines.caller))).toHaveLength(1);
     expect(await bench.kamailio.contacts(aorOf(lines.callee))).toHaveLength(1);
+  });
+
+  // The caller hangs up while the callee has no connection, so the BYE gets 480
+  // from Kamailio and the caller's call ends alone. The callee's re-INVITE
+  // after it reconnects then gets 481 from the caller, which ends the dialog.
+  it('ends the call after a lost BYE', async () => {
+    const [a, b] = await startCall();
+
+    await b.page.evaluate(() => {
+      (window as unknown as BenchSocketWindow).benchRefuseSockets = true;
+    });
+    expect(await b.page.evaluate(closeOpenSockets)).toBe(1);
+    await b.page.locator('.registration:not([data-status="registered"])').waitFor({ timeout: REREGISTER_TIMEOUT_MS });
+    await expect.poll(() => bench.kamailio.contacts(aorOf(lines.callee)), { timeout: REREGISTER_TIMEOUT_MS }).toEqual([]);
+
+    await a.page.getByRole('button', { name: 'Hang up' }).click();
+    await waitForIdle(a.page);
+    await waitForCallStatus(b.page, 'established');
+
+    await b.page.evaluate(() => {
+      (window as unknown as BenchSocketWindow).benchRefuseSockets = false;
+    });
+    await b.page.getByRole('button', { name: 'Try again now' }).click();
+    await waitForRegistered(b.page, REREGISTER_TIMEOUT_MS);
+    await expectCallEndedOnBoth(a, b);
   });
 });

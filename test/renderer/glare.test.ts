@@ -1,7 +1,7 @@
 import { SessionState, type Session } from 'sip.js';
 import { describe, expect, it } from 'vitest';
 
-import { MAX_REINVITE_RETRIES, requestPendingRetryDelayMs, sendReinvite } from '../../src/renderer/sip/glare';
+import { endsDialog, MAX_REINVITE_RETRIES, requestPendingRetryDelayMs, sendReinvite } from '../../src/renderer/sip/glare';
 
 describe('requestPendingRetryDelayMs', () => {
   it('gives the Call-ID owner 2.1 s to 4 s in 10 ms steps', () => {
@@ -177,3 +177,16 @@ describe('sendReinvite', () => {
   });
 });
 
+describe('endsDialog', () => {
+  it('is true for 481 and 408', () => {
+    expect(endsDialog({ ok: false, statusCode: 481, reason: '481 Call/Transaction Does Not Exist' })).toBe(true);
+    expect(endsDialog({ ok: false, statusCode: 408, reason: '408 Request Timeout' })).toBe(true);
+  });
+
+  it('is false for other outcomes', () => {
+    expect(endsDialog({ ok: true })).toBe(false);
+    expect(endsDialog({ ok: false, statusCode: 491, reason: '491 Request Pending' })).toBe(false);
+    expect(endsDialog({ ok: false, statusCode: 480, reason: '480 Temporarily Unavailable' })).toBe(false);
+    expect(endsDialog({ ok: false, statusCode: null, reason: 'the call ended' })).toBe(false);
+  });
+});

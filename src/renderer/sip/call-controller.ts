@@ -16,7 +16,7 @@ import { describeCaller, parseAssertedIdentity, sipIdentityOf, type RemoteParty 
 import { createCallMachine, isConnected, type CallDirection, type CallEndReason, type CallState } from './call-state';
 import { InvalidDialTargetError, parseDialTarget, type DialingContext, type DialTarget } from './dial-target';
 import { DTMF_DURATION_MS, DTMF_INTER_TONE_GAP_MS, normalizeDtmf } from './dtmf';
-import { sendReinvite, type ReinviteOutcome } from './glare';
+import { endsDialog, sendReinvite, type ReinviteOutcome } from './glare';
 import {
   commandOf,
   describeInfoResult,
@@ -780,7 +780,22 @@ export class CallController {
     });
 
     this.#resetReinviteOptions(call, outcome.ok ? change.hold : undefined);
+    if (endsDialog(outcome)) this.#endLostDialog(call, outcome);
     return outcome;
+  }
+
+  /**
+   * Ends a call whose re-INVITE got 481 or 408. The other end no longer has the
+   * dialog, or cannot be reached, for example because its BYE was lost while
+   * this end reconnected. sip.js still sends a BYE, in case the dialog exists there.
+   */
+  #endLostDialog(call: TrackedCall, outcome: ReinviteOutcome): void {
+    if (outcome.ok || call.session.state !== SessionState.Established) return;
+
+    console.warn(`[calls] ${call.info.id}: ending the call because its re-INVITE got ${outcome.reason}`);
+    call.localEndReason ??= outcome.statusCode === 481 ? 'hung-up-remotely' : 'failed';
+    call.endDetail = outcome.reason;
+    void call.session.bye().catch(() => undefined);
   }
 
   /**

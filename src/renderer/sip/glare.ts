@@ -98,6 +98,15 @@ export async function sendReinvite(
   }
 }
 
+/**
+ * Tells whether a failed re-INVITE means the dialog is gone. RFC 3261 §12.2.1.2:
+ * after a 481 or 408 to a request within a dialog the UAC should terminate the
+ * dialog. sip.js reports a request without any response as 408 as well.
+ */
+export function endsDialog(outcome: ReinviteOutcome): boolean {
+  return !outcome.ok && (outcome.statusCode === 481 || outcome.statusCode === 408);
+}
+
 /** Tells whether the other end's re-INVITE transaction on this dialog has not ended yet. */
 function hasIncomingReinvite(session: Session): boolean {
   // sip.js 0.21 types Session.dialog as the core Session interface, and the object is a SessionDialog.
