@@ -13,6 +13,11 @@ import { dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered 
 const PROVISION_PATH = '/restapi/v1.0/client-info/sip-provision';
 /** Time for a softphone to see the dead connection and register again after Kamailio returns. */
 const REREGISTER_TIMEOUT_MS = 20_000;
+/**
+ * Time for both re-INVITEs after a reconnect to finish. After glare, each is
+ * retried up to three times, after at most 4 s each (RFC 3261 section 14.1).
+ */
+const REINVITE_TIMEOUT_MS = 15_000;
 /** Time for the main process to store a call that ended in the renderer. */
 const HISTORY_POLL = { timeout: 5_000 };
 
@@ -134,6 +139,12 @@ describe('faults during a call on the bench', () => {
     expect(bench.platform.count(PROVISION_PATH) - provisionsBefore).toBeLessThanOrEqual(2);
     await waitForCallStatus(a.page, 'established');
     await waitForCallStatus(b.page, 'established');
+    // Each phone refreshes the dialog with a re-INVITE once it is registered
+    // again. A refresh that found the other phone still reconnecting leaves no
+    // failure notice once the other phone's refresh has succeeded.
+    const callNotices = (phone: SoftphoneInstance) => phone.page.getByRole('status', { name: 'Call notice' }).allTextContents();
+    await expect.poll(() => callNotices(a), { timeout: REINVITE_TIMEOUT_MS }).toEqual([]);
+    await expect.poll(() => callNotices(b), { timeout: REINVITE_TIMEOUT_MS }).toEqual([]);
   }
 
   /** Checks that both phones are idle, recorded the call as answered and keep one registered contact each. */

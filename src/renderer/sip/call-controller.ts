@@ -576,6 +576,7 @@ export class CallController {
       ownsCallId: session instanceof Inviter,
       dialogQueue: Promise.resolve(),
       iceRestartQueued: false,
+      iceRestartNotice: null,
       mediaConnected: false,
       referredAway: false,
     };
@@ -680,7 +681,18 @@ export class CallController {
 
   /** Handles a re-INVITE from the other end: a=sendonly or a=inactive means it put the call on hold. */
   #onReinvite(call: TrackedCall, request: Core.IncomingRequestMessage, statusCode: number): void {
-    if (statusCode !== 200 || !request.body) return;
+    if (statusCode !== 200) return;
+
+    // After both ends reconnect, the first one's re-INVITE can fail with 480
+    // while the other end has no connection yet. The other end's later
+    // re-INVITE renegotiated the media, and this end's 2xx to it carried this
+    // end's Contact, so that failure no longer describes the call.
+    if (call.notice !== null && call.notice === call.iceRestartNotice) {
+      call.notice = null;
+      this.#emit();
+    }
+    call.iceRestartNotice = null;
+    if (!request.body) return;
 
     const direction = audioDirectionOf(request.body);
     call.remoteHold = direction === 'sendonly' || direction === 'inactive';
@@ -759,7 +771,9 @@ export class CallController {
       call.iceRestartQueued = false;
       const outcome = await this.#reinvite(call, { hold: isNegotiatedHold(call.machine.state), iceRestart: true });
       if (!outcome.ok && isConnected(call.machine.state)) {
+        console.warn(`[calls] ${call.info.id}: the ICE restart re-INVITE failed: ${outcome.reason}`);
         call.notice = { ok: false, text: `Reconnecting the audio failed: ${outcome.reason}.` };
+        call.iceRestartNotice = call.notice;
         this.#emit();
       }
       return outcome;
