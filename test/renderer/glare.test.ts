@@ -164,6 +164,16 @@ describe('sendReinvite', () => {
     expect(offers).toHaveLength(1);
   });
 
+  it('stops when the call ends during an incoming re-INVITE', async () => {
+    const { session, offers, dialog, end } = scriptedSession([{ statusCode: 200, reasonPhrase: 'OK' }]);
+    dialog.reinviteUserAgentServer = {};
+
+    const outcome = await sendReinvite(session, options, { ownsCallId: false, sleep: async () => void end() });
+
+    expect(outcome).toEqual({ ok: false, statusCode: null, reason: 'the call ended' });
+    expect(offers).toHaveLength(0);
+  });
+
   it('stops when the call ends during the wait', async () => {
     const { session, offers, end } = scriptedSession([
       { statusCode: 491, reasonPhrase: 'Request Pending' },
