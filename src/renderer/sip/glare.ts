@@ -56,7 +56,8 @@ export interface ReinviteDependencies {
 /**
  * Sends a re-INVITE with the given description options and waits for its final
  * response. A 491 is retried after the RFC 3261 §14.1 delay, and a 500 with
- * Retry-After after that many seconds, up to MAX_REINVITE_RETRIES times.
+ * Retry-After after that many seconds, up to MAX_REINVITE_RETRIES times. Each
+ * attempt first waits until no re-INVITE from the other end is open.
  *
  * The caller serializes re-INVITEs of one dialog, since sip.js allows only one
  * outstanding re-INVITE per session.
@@ -78,6 +79,8 @@ export async function sendReinvite(
       // sip.js refuses to send while the other end's re-INVITE is open. When
       // that re-INVITE arrived during this one's offer, the next attempt waits
       // for it to end.
+      // NOTE: sip.js 0.21 does not roll back the local offer of a send it
+      // refused, and no bench test makes the two re-INVITEs cross this way.
       const crossed = !incomingOpenBefore && hasIncomingReinvite(session);
       if (crossed && attempt < MAX_REINVITE_RETRIES) continue;
       return { ok: false, statusCode: null, reason: error instanceof Error ? error.message : String(error) };
