@@ -98,26 +98,42 @@ interface Waiter {
 }
 
 /** A raw SIP-over-WebSocket client (RFC 7118) with a queue of received messages. */
+/** What identifies a SIP client apart from its connection: a client that reconnects keeps all three. */
+interface ClientIdentity {
+  viaHost: string;
+  contactUser: string;
+  /** The +sip.instance of RFC 5626, by which the registrar matches this client's contacts. */
+  instanceId: string;
+}
+
 class SipWsClient {
   readonly transport: 'WS' | 'WSS';
-  readonly viaHost = `${randomToken()}.invalid`;
-  readonly contactUser = randomToken();
-  /** The +sip.instance of RFC 5626, by which the registrar matches this client's contacts. */
-  readonly instanceId = randomUUID();
+  readonly viaHost: string;
+  readonly contactUser: string;
+  readonly instanceId: string;
   /** Users whose AOR this client has registered, unregistered again after each test. */
   readonly registeredUsers = new Set<BenchSipUser>();
   private readonly unclaimed: SipMessage[] = [];
   private readonly waiters: Waiter[] = [];
 
-  private constructor(private readonly socket: WebSocket, url: string) {
+  private constructor(private readonly socket: WebSocket, url: string, identity: ClientIdentity) {
     this.transport = url.startsWith('wss:') ? 'WSS' : 'WS';
+    this.viaHost = identity.viaHost;
+    this.contactUser = identity.contactUser;
+    this.instanceId = identity.instanceId;
     socket.on('message', (data) => this.receive(parseSipMessage(data.toString())));
   }
 
-  static connect(url: string): Promise<SipWsClient> {
+  /** Opens a WebSocket. With `identity`, a client that lost its connection connects again as itself. */
+  static connect(url: string, identity?: ClientIdentity): Promise<SipWsClient> {
+    const clientIdentity = identity ?? {
+      viaHost: `${randomToken()}.invalid`,
+      contactUser: randomToken(),
+      instanceId: randomUUID(),
+    };
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, 'sip', { rejectUnauthorized: false });
-      socket.once('open', () => resolve(new SipWsClient(socket, url)));
+      socket.once('open', () => resolve(new SipWsClient(socket, url, clientIdentity)));
       socket.once('error', reject);
     });
   }
@@ -333,8 +349,8 @@ function publicGruuOf(registerResponse: SipMessage): string {
 
 const openClients: SipWsClient[] = [];
 
-async function connectClient(url: string): Promise<SipWsClient> {
-  const client = await SipWsClient.connect(url);
+async function connectClient(url: string, identity?: ClientIdentity): Promise<SipWsClient> {
+  const client = await SipWsClient.connect(url, identity);
   openClients.push(client);
   return client;
 }
@@ -564,9 +580,11 @@ describe('bench Kamailio', () => {
       alice.send(buildRequest(alice, { ...invite, method: 'ACK', toTag: toTagOf(final), extraHeaders: [] }));
     });
 
-    // SIP.js puts the public GRUU from the REGISTER 200 OK into the Contact of its
-    // INVITEs and 2xx responses, so in-dialog requests target the GRUUs.
-    it('routes ACK and BYE between GRUUs', async () => {
+    /**
+     * Sets up a call from Alice to Bob in which both Contacts are their public
+     * GRUUs, as SIP.js sends them, and returns Bob's BYE for that call.
+     */
+    async function establishGruuCall() {
       const { alice, bob, aliceGruu, bobGruu } = await connectCallPair();
       const invite = await sendAuthenticatedInvite(alice, aorOf(BOB), aliceGruu);
       const received = await bob.next((message) => message.method === 'INVITE', 'INVITE at Bob');
@@ -582,8 +600,9 @@ describe('bench Kamailio', () => {
       alice.send(
         buildRequest(alice, { ...invite, method: 'ACK', requestUri: bobTarget!, toTag: bobTag, extraHeaders: aliceRoutes }),
       );
+      // The location service replaces a GRUU in the Request-URI with the contact registered for it.
       const ack = await bob.next((message) => message.method === 'ACK', 'ACK at Bob');
-      expect(ack.requestUri).toBe(bobGruu);
+      expect(ack.requestUri).toBe(bob.contactUri);
 
       // Section 12.1.1: the callee's route set is the Record-Route list in order.
       const bobRoutes = recordRoutes(received).map((route) => `Route: ${route}`);
@@ -600,11 +619,40 @@ describe('bench Kamailio', () => {
         cseq: 1,
         extraHeaders: bobRoutes,
       };
+      return { alice, bob, bye };
+    }
+
+    // SIP.js puts the public GRUU from the REGISTER 200 OK into the Contact of its
+    // INVITEs and 2xx responses, so in-dialog requests target the GRUUs.
+    it('routes ACK and BYE between GRUUs', async () => {
+      const { alice, bob, bye } = await establishGruuCall();
+
       bob.send(buildRequest(bob, bye));
       const byeAtAlice = await alice.next((message) => message.method === 'BYE', 'BYE at Alice');
-      expect(byeAtAlice.requestUri).toBe(aliceGruu);
-      alice.send(buildResponse(byeAtAlice, 200, 'OK', invite.fromTag));
-      const byeResponse = await bob.finalResponse(invite.callId, '1 BYE');
+      expect(byeAtAlice.requestUri).toBe(alice.contactUri);
+      alice.send(buildResponse(byeAtAlice, 200, 'OK', bye.toTag!));
+      const byeResponse = await bob.finalResponse(bye.callId, '1 BYE');
+      expect(byeResponse.status).toBe(200);
+    });
+
+    // The alias in Bob's remote target names Alice's first connection. A GRUU
+    // names her UA instance, so the BYE follows her registration to the new one.
+    it('routes a GRUU after reconnecting', async () => {
+      const { alice, bob, bye } = await establishGruuCall();
+      await alice.close();
+      await expect.poll(() => server.contacts(aorOf(ALICE)), { timeout: 5_000 }).toEqual([]);
+
+      bob.send(buildRequest(bob, bye));
+      const unavailable = await bob.finalResponse(bye.callId, '1 BYE');
+      expect(unavailable.status, unavailable.raw).toBe(480);
+
+      const reconnected = await connectClient(server.wsUrl, alice);
+      await registerOrFail(reconnected, ALICE, server);
+      bob.send(buildRequest(bob, { ...bye, cseq: 2 }));
+      const byeAtAlice = await reconnected.next((message) => message.method === 'BYE', 'BYE at reconnected Alice');
+      expect(byeAtAlice.requestUri).toBe(reconnected.contactUri);
+      reconnected.send(buildResponse(byeAtAlice, 200, 'OK', bye.toTag!));
+      const byeResponse = await bob.finalResponse(bye.callId, '2 BYE');
       expect(byeResponse.status).toBe(200);
     });
 

@@ -1,7 +1,7 @@
 import { SessionState, type Session } from 'sip.js';
 import { describe, expect, it } from 'vitest';
 
-import { MAX_REINVITE_RETRIES, requestPendingRetryDelayMs, sendReinvite } from '../../src/renderer/sip/glare';
+import { endsDialog, MAX_REINVITE_RETRIES, requestPendingRetryDelayMs, sendReinvite } from '../../src/renderer/sip/glare';
 
 describe('requestPendingRetryDelayMs', () => {
   it('gives the Call-ID owner 2.1 s to 4 s in 10 ms steps', () => {
@@ -23,12 +23,19 @@ interface ScriptedResponse {
   retryAfter?: string;
 }
 
-/** Builds a stand-in sip.js session whose re-INVITEs get the scripted final responses in turn. */
-function scriptedSession(responses: ScriptedResponse[]) {
+/**
+ * Builds a stand-in sip.js session whose re-INVITEs get the scripted final
+ * responses in turn. The entry `'incoming-open'` opens a re-INVITE from the
+ * other end on the dialog and fails the send, as sip.js does in that case.
+ * Setting `dialog.reinviteUserAgentServer` to undefined closes it again.
+ */
+function scriptedSession(responses: Array<ScriptedResponse | 'incoming-open'>) {
   const listeners = new Set<(state: SessionState) => void>();
   const offers: unknown[] = [];
+  const dialog: { reinviteUserAgentServer: unknown } = { reinviteUserAgentServer: undefined };
   const session = {
     state: SessionState.Established,
+    dialog,
     stateChange: {
       addListener: (listener: (state: SessionState) => void) => listeners.add(listener),
       removeListener: (listener: (state: SessionState) => void) => listeners.delete(listener),
@@ -40,6 +47,10 @@ function scriptedSession(responses: ScriptedResponse[]) {
       offers.push(options.sessionDescriptionHandlerOptions);
       const next = responses.shift();
       if (!next) return Promise.reject(new Error('no scripted response left'));
+      if (next === 'incoming-open') {
+        dialog.reinviteUserAgentServer = {};
+        return Promise.reject(new Error('There is an ongoing re-INVITE server transaction.'));
+      }
 
       const message = {
         statusCode: next.statusCode,
@@ -53,7 +64,12 @@ function scriptedSession(responses: ScriptedResponse[]) {
       return Promise.resolve();
     },
   };
-  return { session: session as unknown as Session, offers, end: () => (session.state = SessionState.Terminated) };
+  return {
+    session: session as unknown as Session,
+    offers,
+    dialog,
+    end: () => (session.state = SessionState.Terminated),
+  };
 }
 
 describe('sendReinvite', () => {
@@ -110,6 +126,54 @@ describe('sendReinvite', () => {
     expect(offers).toHaveLength(MAX_REINVITE_RETRIES + 1);
   });
 
+  it('waits for an open incoming re-INVITE', async () => {
+    const { session, offers, dialog } = scriptedSession([{ statusCode: 200, reasonPhrase: 'OK' }]);
+    dialog.reinviteUserAgentServer = {};
+    const waits: number[] = [];
+    const sleep = async (milliseconds: number) => {
+      waits.push(milliseconds);
+      if (waits.length === 3) dialog.reinviteUserAgentServer = undefined;
+    };
+
+    const outcome = await sendReinvite(session, options, { ownsCallId: true, sleep });
+
+    expect(outcome).toEqual({ ok: true });
+    expect(waits).toEqual([50, 50, 50]);
+    expect(offers).toHaveLength(1);
+  });
+
+  it('sends again after an incoming re-INVITE crossed it', async () => {
+    const { session, offers, dialog } = scriptedSession(['incoming-open', { statusCode: 200, reasonPhrase: 'OK' }]);
+    const sleep = async () => void (dialog.reinviteUserAgentServer = undefined);
+
+    const outcome = await sendReinvite(session, options, { ownsCallId: false, sleep });
+
+    expect(outcome).toEqual({ ok: true });
+    expect(offers).toHaveLength(2);
+  });
+
+  it('gives up waiting for an incoming re-INVITE after Timer H', async () => {
+    const { session, offers, dialog } = scriptedSession([{ statusCode: 200, reasonPhrase: 'OK' }]);
+    dialog.reinviteUserAgentServer = {};
+    let waitedMs = 0;
+
+    const outcome = await sendReinvite(session, options, { ownsCallId: false, sleep: async (ms) => void (waitedMs += ms) });
+
+    expect(waitedMs).toBe(32_000);
+    expect(outcome).toEqual({ ok: true });
+    expect(offers).toHaveLength(1);
+  });
+
+  it('stops when the call ends during an incoming re-INVITE', async () => {
+    const { session, offers, dialog, end } = scriptedSession([{ statusCode: 200, reasonPhrase: 'OK' }]);
+    dialog.reinviteUserAgentServer = {};
+
+    const outcome = await sendReinvite(session, options, { ownsCallId: false, sleep: async () => void end() });
+
+    expect(outcome).toEqual({ ok: false, statusCode: null, reason: 'the call ended' });
+    expect(offers).toHaveLength(0);
+  });
+
   it('stops when the call ends during the wait', async () => {
     const { session, offers, end } = scriptedSession([
       { statusCode: 491, reasonPhrase: 'Request Pending' },
@@ -120,5 +184,19 @@ describe('sendReinvite', () => {
 
     expect(outcome).toEqual({ ok: false, statusCode: null, reason: 'the call ended' });
     expect(offers).toHaveLength(1);
+  });
+});
+
+describe('endsDialog', () => {
+  it('is true for 481 and 408', () => {
+    expect(endsDialog({ ok: false, statusCode: 481, reason: '481 Call/Transaction Does Not Exist' })).toBe(true);
+    expect(endsDialog({ ok: false, statusCode: 408, reason: '408 Request Timeout' })).toBe(true);
+  });
+
+  it('is false for other outcomes', () => {
+    expect(endsDialog({ ok: true })).toBe(false);
+    expect(endsDialog({ ok: false, statusCode: 491, reason: '491 Request Pending' })).toBe(false);
+    expect(endsDialog({ ok: false, statusCode: 480, reason: '480 Temporarily Unavailable' })).toBe(false);
+    expect(endsDialog({ ok: false, statusCode: null, reason: 'the call ended' })).toBe(false);
   });
 });

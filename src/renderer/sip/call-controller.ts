@@ -16,7 +16,7 @@ import { describeCaller, parseAssertedIdentity, sipIdentityOf, type RemoteParty 
 import { createCallMachine, isConnected, type CallDirection, type CallEndReason, type CallState } from './call-state';
 import { InvalidDialTargetError, parseDialTarget, type DialingContext, type DialTarget } from './dial-target';
 import { DTMF_DURATION_MS, DTMF_INTER_TONE_GAP_MS, normalizeDtmf } from './dtmf';
-import { sendReinvite, type ReinviteOutcome } from './glare';
+import { endsDialog, sendReinvite, type ReinviteOutcome } from './glare';
 import {
   commandOf,
   describeInfoResult,
@@ -576,6 +576,7 @@ export class CallController {
       ownsCallId: session instanceof Inviter,
       dialogQueue: Promise.resolve(),
       iceRestartQueued: false,
+      iceRestartNotice: null,
       mediaConnected: false,
       referredAway: false,
     };
@@ -680,7 +681,18 @@ export class CallController {
 
   /** Handles a re-INVITE from the other end: a=sendonly or a=inactive means it put the call on hold. */
   #onReinvite(call: TrackedCall, request: Core.IncomingRequestMessage, statusCode: number): void {
-    if (statusCode !== 200 || !request.body) return;
+    if (statusCode !== 200) return;
+
+    // After both ends reconnect, the first one's re-INVITE can fail with 480
+    // while the other end has no connection yet. The other end's later
+    // re-INVITE renegotiated the media, and this end's 2xx to it carried this
+    // end's Contact, so that failure no longer describes the call.
+    if (call.notice !== null && call.notice === call.iceRestartNotice) {
+      call.notice = null;
+      this.#emit();
+    }
+    call.iceRestartNotice = null;
+    if (!request.body) return;
 
     const direction = audioDirectionOf(request.body);
     call.remoteHold = direction === 'sendonly' || direction === 'inactive';
@@ -759,7 +771,9 @@ export class CallController {
       call.iceRestartQueued = false;
       const outcome = await this.#reinvite(call, { hold: isNegotiatedHold(call.machine.state), iceRestart: true });
       if (!outcome.ok && isConnected(call.machine.state)) {
+        console.warn(`[calls] ${call.info.id}: the ICE restart re-INVITE failed: ${outcome.reason}`);
         call.notice = { ok: false, text: `Reconnecting the audio failed: ${outcome.reason}.` };
+        call.iceRestartNotice = call.notice;
         this.#emit();
       }
       return outcome;
@@ -780,7 +794,22 @@ export class CallController {
     });
 
     this.#resetReinviteOptions(call, outcome.ok ? change.hold : undefined);
+    if (endsDialog(outcome)) this.#endLostDialog(call, outcome);
     return outcome;
+  }
+
+  /**
+   * Ends a call whose re-INVITE got 481 or 408. The other end no longer has the
+   * dialog, or cannot be reached, for example because its BYE was lost while
+   * this end reconnected. sip.js still sends a BYE, in case the dialog exists there.
+   */
+  #endLostDialog(call: TrackedCall, outcome: ReinviteOutcome): void {
+    if (outcome.ok || call.session.state !== SessionState.Established) return;
+
+    console.warn(`[calls] ${call.info.id}: ending the call because its re-INVITE got ${outcome.reason}`);
+    call.localEndReason ??= outcome.statusCode === 481 ? 'hung-up-remotely' : 'failed';
+    call.endDetail = outcome.reason;
+    void call.session.bye().catch(() => undefined);
   }
 
   /**

@@ -11,6 +11,16 @@ export const MAX_REINVITE_RETRIES = 3;
 /** Longest Retry-After honoured for a 500 to a re-INVITE; RFC 3261 §14.2 lets the UAS pick 0 to 10 s. */
 const MAX_RETRY_AFTER_S = 10;
 
+/** Poll interval while the other end's re-INVITE transaction is still open on this dialog. */
+const INCOMING_REINVITE_POLL_MS = 50;
+/**
+ * Maximum wait for the other end's re-INVITE transaction to end. It equals
+ * Timer H (64 × T1 = 32 s, RFC 3261 §17.2.1), the longest an INVITE server
+ * transaction waits for its ACK. sip.js 0.21 keeps the transaction in the
+ * dialog when no ACK arrives, so the wait needs this bound.
+ */
+const INCOMING_REINVITE_MAX_WAIT_MS = 32_000;
+
 /**
  * Returns the wait before retrying a re-INVITE that got 491, from RFC 3261 §14.1:
  * "If the UAC is the owner of the Call-ID of the dialog ID (meaning it
@@ -46,7 +56,8 @@ export interface ReinviteDependencies {
 /**
  * Sends a re-INVITE with the given description options and waits for its final
  * response. A 491 is retried after the RFC 3261 §14.1 delay, and a 500 with
- * Retry-After after that many seconds, up to MAX_REINVITE_RETRIES times.
+ * Retry-After after that many seconds, up to MAX_REINVITE_RETRIES times. Each
+ * attempt first waits until no re-INVITE from the other end is open.
  *
  * The caller serializes re-INVITEs of one dialog, since sip.js allows only one
  * outstanding re-INVITE per session.
@@ -57,12 +68,21 @@ export async function sendReinvite(
   dependencies: ReinviteDependencies,
 ): Promise<ReinviteOutcome> {
   for (let attempt = 0; ; attempt++) {
+    await waitForIncomingReinvite(session, dependencies.sleep);
     if (session.state !== SessionState.Established) return { ok: false, statusCode: null, reason: 'the call ended' };
+    const incomingOpenBefore = hasIncomingReinvite(session);
 
     let response: Core.IncomingResponseMessage;
     try {
       response = await reinviteOnce(session, options);
     } catch (error) {
+      // sip.js refuses to send while the other end's re-INVITE is open. When
+      // that re-INVITE arrived during this one's offer, the next attempt waits
+      // for it to end.
+      // NOTE: sip.js 0.21 does not roll back the local offer of a send it
+      // refused, and no bench test makes the two re-INVITEs cross this way.
+      const crossed = !incomingOpenBefore && hasIncomingReinvite(session);
+      if (crossed && attempt < MAX_REINVITE_RETRIES) continue;
       return { ok: false, statusCode: null, reason: error instanceof Error ? error.message : String(error) };
     }
 
@@ -78,6 +98,35 @@ export async function sendReinvite(
     if (delay === null || attempt >= MAX_REINVITE_RETRIES) return { ok: false, statusCode, reason };
 
     await dependencies.sleep(delay);
+  }
+}
+
+/**
+ * Tells whether a failed re-INVITE means the dialog is gone. RFC 3261 §12.2.1.2:
+ * after a 481 or 408 to a request within a dialog the UAC should terminate the
+ * dialog. sip.js reports a request without any response as 408 as well.
+ */
+export function endsDialog(outcome: ReinviteOutcome): boolean {
+  return !outcome.ok && (outcome.statusCode === 481 || outcome.statusCode === 408);
+}
+
+/** Tells whether the other end's re-INVITE transaction on this dialog has not ended yet. */
+function hasIncomingReinvite(session: Session): boolean {
+  // sip.js 0.21 types Session.dialog as the core Session interface, and the object is a SessionDialog.
+  const dialog = session.dialog as Partial<Pick<Core.SessionDialog, 'reinviteUserAgentServer'>> | undefined;
+  return dialog?.reinviteUserAgentServer !== undefined;
+}
+
+/**
+ * Waits while the other end's re-INVITE transaction is open. RFC 3261 §14.1:
+ * a UA must not send a re-INVITE until an INVITE server transaction of the same
+ * dialog is confirmed or terminated.
+ */
+async function waitForIncomingReinvite(session: Session, sleep: (milliseconds: number) => Promise<void>): Promise<void> {
+  for (let waited = 0; hasIncomingReinvite(session) && waited < INCOMING_REINVITE_MAX_WAIT_MS; ) {
+    if (session.state !== SessionState.Established) return;
+    await sleep(INCOMING_REINVITE_POLL_MS);
+    waited += INCOMING_REINVITE_POLL_MS;
   }
 }
 

@@ -60,6 +60,8 @@ export interface TrackedCall {
    */
   dialogQueue: Promise<unknown>;
   iceRestartQueued: boolean;
+  /** The notice of this end's last failed ICE restart, or null. */
+  iceRestartNotice: CallNotice | null;
   /** ICE reached `connected` at least once, so a later `failed` means the network changed. */
   mediaConnected: boolean;
   /** This end is handing the call over after an incoming REFER; its audio to the transferor stops. */
