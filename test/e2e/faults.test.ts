@@ -1,14 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { CALL_HISTORY_FILE_NAME } from '../../src/main/call-history';
-import { SETTINGS_FILE_NAME } from '../../src/main/settings';
-import { keychainAccounts } from '../bench/keychain-entries';
 import { BENCH_DOMAIN, benchLine, startSoftphoneBench, type BenchLine, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
+import { storedData } from '../bench/stored-data';
 
 const PROVISION_PATH = '/restapi/v1.0/client-info/sip-provision';
 /** Time for a softphone to see the dead connection and register again after Kamailio returns. */
@@ -65,16 +60,6 @@ function closeOpenSockets(): number {
   const open = sockets.filter((socket) => socket.readyState === WebSocket.OPEN);
   for (const socket of open) socket.close(4000, 'bench: connection dropped');
   return open.length;
-}
-
-/** What must survive a fault: the settings file, the call history file and the keychain accounts. */
-async function storedData(phone: SoftphoneInstance) {
-  const readOrNull = (name: string) => readFile(join(phone.dataDir, name), 'utf8').catch(() => null);
-  return {
-    settings: await readOrNull(SETTINGS_FILE_NAME),
-    history: await readOrNull(CALL_HISTORY_FILE_NAME),
-    keychain: await keychainAccounts(phone.keychainService),
-  };
 }
 
 describe('faults during a call on the bench', () => {
