@@ -44,6 +44,11 @@ export function benchLine(index: number, name: string): BenchLine {
   };
 }
 
+
+/** The line's address of record on the bench, as Kamailio's location table knows it. */
+export function aorOf(line: BenchLine): string {
+  return `sip:${line.username}@${BENCH_DOMAIN}`;
+}
 export function platformUserFor(line: BenchLine, kamailio: KamailioServer): PlatformUser {
   return {
     ownerId: line.ownerId,

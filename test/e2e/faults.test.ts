@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { BENCH_DOMAIN, benchLine, startSoftphoneBench, type BenchLine, type SoftphoneBench } from '../bench/softphone-bench';
+import { aorOf, benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
 import { storedData } from '../bench/stored-data';
@@ -24,10 +24,6 @@ const lines = {
   caller: benchLine(41, 'Caller Bench'),
   callee: benchLine(42, 'Callee Bench'),
 };
-
-function aorOf(line: BenchLine): string {
-  return `sip:${line.username}@${BENCH_DOMAIN}`;
-}
 
 /** Page globals that recordWebSockets() adds. */
 interface BenchSocketWindow {

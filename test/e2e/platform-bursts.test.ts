@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CredentialAccount } from '../../src/main/credential-store';
 import { platformError, type RecordedRequest } from '../bench/platform-server';
-import { BENCH_DOMAIN, benchLine, startSoftphoneBench, type BenchLine, type SoftphoneBench } from '../bench/softphone-bench';
+import { aorOf, benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 import { storedData } from '../bench/stored-data';
@@ -26,10 +26,6 @@ const lines = {
   caller: benchLine(51, 'Burst Caller'),
   callee: benchLine(52, 'Burst Callee'),
 };
-
-function aorOf(line: BenchLine): string {
-  return `sip:${line.username}@${BENCH_DOMAIN}`;
-}
 
 function provisioningAlert(page: Page) {
   return page.getByRole('alert', { name: 'Provisioning error' });

@@ -3,17 +3,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startKamailio, type KamailioServer } from '../bench/kamailio';
 import { startPlatformServer, type PlatformServer } from '../bench/platform-server';
-import { BENCH_CLIENT_ID, BENCH_DOMAIN, benchLine, platformUserFor, RENDERER_DIR, type BenchLine } from '../bench/softphone-bench';
+import { aorOf, BENCH_CLIENT_ID, BENCH_DOMAIN, benchLine, platformUserFor, RENDERER_DIR, type BenchLine } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { registrationStatus, signInWithJwt, waitForRegistered } from '../bench/softphone-ui';
 import { startStaticServer, type StaticServer } from '../bench/static-server';
 
 /** sip.js refreshes at 80 % of the granted expiry; see registration-controller.ts. */
 const REFRESH_SHARE = 0.8;
-
-function aorOf(line: BenchLine): string {
-  return `sip:${line.username}@${BENCH_DOMAIN}`;
-}
 
 /**
  * Installed with `page.addInitScript`: records every status the registration
@@ -97,7 +93,7 @@ async function startPhoneOnFakeClock(bench: ExpiryBench, line: BenchLine): Promi
 
 /** Returns the CSeq of the line's single binding at the registrar. */
 async function bindingCSeq(kamailio: KamailioServer, line: BenchLine): Promise<number> {
-  const records = await kamailio.contactRecords(`sip:${line.username}@${BENCH_DOMAIN}`);
+  const records = await kamailio.contactRecords(aorOf(line));
   expect(records).toHaveLength(1);
   return records[0]!.cseq;
 }

@@ -2,14 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { IpcEvent } from '../../src/shared/ipc';
 import { startKamailio, type KamailioServer } from '../bench/kamailio';
-import {
-  BENCH_DOMAIN,
-  benchLine,
-  platformUserFor,
-  startSoftphoneBench,
-  type BenchLine,
-  type SoftphoneBench,
-} from '../bench/softphone-bench';
+import { aorOf, BENCH_DOMAIN, benchLine, platformUserFor, startSoftphoneBench, type BenchLine, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { dial, registrationStatus, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
 import { installWebSocketProbe, readWebSocketAttempts } from '../bench/websocket-probe';
@@ -32,10 +25,6 @@ const lines = {
   callerOnBackup: benchLine(19, 'Caller Bench'),
   calleeOnBackup: benchLine(20, 'Callee Bench'),
 };
-
-function aorOf(line: BenchLine): string {
-  return `sip:${line.username}@${BENCH_DOMAIN}`;
-}
 
 function registeredOn(phone: SoftphoneInstance, proxy: 'primary' | 'backup') {
   return phone.page.locator(`.registration[data-status="registered"][data-proxy="${proxy}"]`);
