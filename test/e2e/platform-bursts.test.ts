@@ -31,6 +31,16 @@ function provisioningAlert(page: Page) {
   return page.getByRole('alert', { name: 'Provisioning error' });
 }
 
+/** Calls `number` from one page, answers on the other, and hangs up from the first once established. */
+async function callAndHangUp(from: Page, to: Page, number: string): Promise<void> {
+  await dial(from, number);
+  await waitForCallStatus(to, 'ringing');
+  await to.getByRole('button', { name: 'Answer' }).click();
+  await waitForCallStatus(from, 'established');
+  await from.getByRole('button', { name: 'Hang up' }).click();
+  await Promise.all([waitForIdle(from), waitForIdle(to)]);
+}
+
 /** Largest number of `requests` inside any 60 s window. */
 function busiestMinute(requests: RecordedRequest[]): number {
   let busiest = 0;
@@ -73,12 +83,7 @@ describe('platform 429 and 500 bursts with two softphones', () => {
       both.map(({ phone, line }) => ({ page: phone.page, line })),
     );
 
-    await dial(caller.page, lines.callee.username);
-    await waitForCallStatus(callee.page, 'ringing');
-    await callee.page.getByRole('button', { name: 'Answer' }).click();
-    await waitForCallStatus(caller.page, 'established');
-    await caller.page.getByRole('button', { name: 'Hang up' }).click();
-    await Promise.all([waitForIdle(caller.page), waitForIdle(callee.page)]);
+    await callAndHangUp(caller.page, callee.page, lines.callee.username);
     const dataBefore = await Promise.all(both.map(({ phone }) => storedData(phone)));
     const requestsBefore = bench.platform.requests.length;
 
@@ -114,12 +119,7 @@ describe('platform 429 and 500 bursts with two softphones', () => {
       }
     })();
 
-    await dial(callee.page, lines.caller.username);
-    await waitForCallStatus(caller.page, 'ringing');
-    await caller.page.getByRole('button', { name: 'Answer' }).click();
-    await waitForCallStatus(callee.page, 'established');
-    await callee.page.getByRole('button', { name: 'Hang up' }).click();
-    await Promise.all([waitForIdle(caller.page), waitForIdle(callee.page)]);
+    await callAndHangUp(callee.page, caller.page, lines.caller.username);
 
     const burstRequests = () => bench.platform.requests.slice(requestsBefore);
     const provisionedAfterBurst = (ownerId: string) =>
