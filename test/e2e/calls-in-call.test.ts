@@ -113,7 +113,10 @@ describe('in-call controls between two softphones', () => {
     await callCard(b.page).getByRole('button', { name: 'Decline' }).click();
     await Promise.all([waitForIdle(a.page), waitForIdle(b.page)]);
 
-    await expect(a.page.getByLabel('Last call').textContent()).resolves.toContain('declined (603 Decline)');
+    const callerLine = await a.page.getByLabel('Last call').textContent();
+    expect(callerLine).toContain('The person you called declined the call.');
+    expect(callerLine).toContain('(SIP 603)');
+    expect(callerLine).not.toContain('603 Decline');
     await expect(b.page.getByLabel('Last call').textContent()).resolves.toContain('declined');
   });
 
