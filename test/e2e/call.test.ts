@@ -43,7 +43,7 @@ describe('end-to-end call between two softphones', () => {
     await dial(a.page, bob.username);
 
     await waitForCallStatus(b.page, 'ringing');
-    await expect(callCard(b.page).getByLabel('Remote party').textContent()).resolves.toContain(alice.username);
+    await expect(callCard(b.page).getByLabel('Remote party').textContent()).resolves.toContain(alice.nationalNumber);
     await b.page.getByRole('button', { name: 'Answer' }).click();
 
     await Promise.all([waitForCallStatus(a.page, 'established'), waitForCallStatus(b.page, 'established')]);

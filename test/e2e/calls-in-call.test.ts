@@ -108,7 +108,7 @@ describe('in-call controls between two softphones', () => {
   it('declines an inbound call with 603', async () => {
     await dial(a.page, bob.username);
     await waitForCallStatus(b.page, 'ringing');
-    await expect(callCard(b.page).getByLabel('Remote party').textContent()).resolves.toContain(alice.username);
+    await expect(callCard(b.page).getByLabel('Remote party').textContent()).resolves.toContain(alice.nationalNumber);
 
     await callCard(b.page).getByRole('button', { name: 'Decline' }).click();
     await Promise.all([waitForIdle(a.page), waitForIdle(b.page)]);
