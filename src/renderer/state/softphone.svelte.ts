@@ -169,8 +169,13 @@ export class SoftphoneStore {
     });
   }
 
+  /**
+   * Ends the calls, then signs out. The calls end first, with a BYE while the
+   * line is still registered and the session still valid.
+   */
   async signOut(): Promise<void> {
     await this.#act(async () => {
+      await this.#engine?.hangUpAll();
       this.#applyAppState(await this.bridge.signOut());
     });
   }
