@@ -113,4 +113,14 @@ describe('dialing', () => {
       result: 'declined',
     });
   });
+
+  it('reads a number typed in Arabic-Indic digits', async () => {
+    const arabicIndic = bob.username.slice(1).replace(/[0-9]/g, (digit) => String.fromCodePoint(0x0660 + Number(digit)));
+
+    await numberField(a.page).fill(arabicIndic);
+
+    await expect(a.page.getByLabel('Number preview').textContent()).resolves.toBe(bob.nationalNumber);
+    await numberField(a.page).fill('');
+  });
+
 });
