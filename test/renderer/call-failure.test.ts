@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { describeCallFailure, describeRejectedCall, sipStatusOf } from '../../src/renderer/sip/call-failure';
+import {
+  describeCallFailure,
+  describeCallOutcome,
+  describeRejectedCall,
+  sipStatusOf,
+} from '../../src/renderer/sip/call-failure';
 
 describe('describeCallFailure', () => {
   it.each([
@@ -73,5 +78,16 @@ describe('describeRejectedCall', () => {
     expect(describeRejectedCall('parked', 'Parked at *801.')).toBeNull();
     expect(describeRejectedCall('failed', '408 Request Timeout')).toBeNull();
     expect(describeRejectedCall('hung-up-remotely', null)).toBeNull();
+  });
+});
+
+describe('describeCallOutcome', () => {
+  it('words the reason with its detail', () => {
+    expect(describeCallOutcome('hung-up-remotely', null)).toBe('hung up remotely');
+    expect(describeCallOutcome('parked', 'Parked at *801.')).toBe('parked (Parked at *801.)');
+  });
+
+  it('hides the 487 of a cancelled call', () => {
+    expect(describeCallOutcome('cancelled', '487 Request Terminated')).toBe('cancelled');
   });
 });

@@ -94,3 +94,13 @@ export function describeRejectedCall(reason: string, detail: string | null): Cal
   const statusCode = sipStatusOf(detail);
   return statusCode === null ? null : describeCallFailure(statusCode);
 }
+
+/**
+ * Describes an end that is no SIP rejection in the words of its reason, such
+ * as "parked (Parked at *801.)". A call the user cancelled shows no detail,
+ * because its detail is only the 487 that confirmed the CANCEL.
+ */
+export function describeCallOutcome(reason: string, detail: string | null): string {
+  const words = reason.replaceAll('-', ' ');
+  return !detail || reason === 'cancelled' ? words : `${words} (${detail})`;
+}
