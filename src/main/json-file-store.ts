@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { z } from 'zod';
@@ -35,7 +36,8 @@ export interface JsonFileStore<T> {
 /**
  * Creates a store of one JSON file, `fileName` in `directory`. A file that is not
  * JSON or fails `fileSchema` is renamed to `<fileName>.corrupt` (replacing an older
- * one), a warning is logged, and the defaults are used. Other read errors reject `load`.
+ * one), a warning is logged, and the defaults are used. Other read errors reject
+ * `load`, among them `NotARegularFileError` for a FIFO, a directory or a device.
  */
 export function createJsonFileStore<T>(options: JsonFileStoreOptions<T>): JsonFileStore<T> {
   const { fileSchema, saveSchema, defaults, logger, description } = options;
@@ -59,7 +61,7 @@ export function createJsonFileStore<T>(options: JsonFileStoreOptions<T>): JsonFi
 
       let text: string;
       try {
-        text = await readFile(path, 'utf8');
+        text = await readRegularFile(path, description);
       } catch (error) {
         if (isNotFound(error)) {
           return structuredClone(defaults);
@@ -122,6 +124,48 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
     await rm(temporaryPath, { force: true });
     throw error;
   }
+}
+
+/** A data file path that names a FIFO, a directory, a socket or a device instead of a regular file. */
+export class NotARegularFileError extends Error {
+  override readonly name = 'NotARegularFileError';
+
+  constructor(
+    readonly path: string,
+    readonly kind: string,
+    description: string,
+  ) {
+    super(
+      `${description} ${path} is a ${kind}, not a regular file, so RC Softphone cannot read it. ` +
+        'Delete or rename it, then start RC Softphone again.',
+    );
+  }
+}
+
+/**
+ * Reads a regular file as UTF-8. The file is opened without blocking and checked
+ * on the open handle, because a blocking open of a FIFO waits until a writer opens it.
+ * Throws `NotARegularFileError` for anything but a regular file, and the file
+ * system error (ENOENT for a missing file) when the open fails.
+ */
+export async function readRegularFile(path: string, description: string): Promise<string> {
+  // O_NONBLOCK is undefined on Windows, whose named pipes are not in the file system tree.
+  const handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new NotARegularFileError(path, fileKind(stats), description);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isFIFO()) return 'FIFO (named pipe)';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'device';
+  return 'special file';
 }
 
 /** Tells whether a file system error means the file does not exist. */

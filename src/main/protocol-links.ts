@@ -64,7 +64,8 @@ export function findDialLinkInArgv(argv: readonly string[]): string | null {
  * `callto:`) must be valid numbers by libphonenumber's full metadata and come
  * out in E.164. A `sip:` URI (RFC 3261 section 19.1) must name a user and a
  * host, and comes out as `sip:user@host[:port]` without parameters or headers,
- * so a link cannot add headers to the INVITE. Everything else is invalid.
+ * so a link cannot add headers to the INVITE. A phone number's `ext=` digits
+ * come out in `extension`. Everything else is invalid.
  *
  * @param defaultCountry ISO 3166-1 code used for numbers without a country code, or null.
  */
@@ -117,13 +118,41 @@ function parseTelephoneLink(link: string, body: string, defaultCountry: string |
     return invalid(link, 'has no country code; links must give numbers as +<country code><number>');
   }
 
-  // NOTE: an `ext=` parameter is dropped, because an extension is reached by
-  // DTMF after the call connects and the app does not send it.
+  const extension = parseExtension(parameters);
+  if (extension === INVALID_EXTENSION) {
+    return invalid(link, 'has an extension (ext=) that is not 1 to 15 digits');
+  }
+
   const phoneNumber = parsePhoneNumberFromString(number, { defaultCountry: country });
   if (phoneNumber === undefined || !phoneNumber.isValid()) {
     return invalid(link, 'is not a valid phone number');
   }
-  return { status: 'valid', target: phoneNumber.number, display: phoneNumber.formatInternational() };
+
+  const valid: DialLink = { status: 'valid', target: phoneNumber.number, display: phoneNumber.formatInternational() };
+  return extension === null ? valid : { ...valid, extension };
+}
+
+const INVALID_EXTENSION = Symbol('invalid extension');
+/** RFC 3966 `extension`: phone digits with visual separators, which are dropped. */
+const EXTENSION_TEXT = /^[0-9][0-9().-]*$/;
+/** RFC 3966 sets no maximum; 15 digits is a chosen bound far above real PBX extensions. */
+const MAX_EXTENSION_DIGITS = 15;
+
+/**
+ * Returns the digits of the `ext=` parameter, null when there is none, or
+ * `INVALID_EXTENSION` when it is empty, too long, not digits or given twice.
+ */
+function parseExtension(parameters: readonly string[]): string | null | typeof INVALID_EXTENSION {
+  const values = parameters
+    .filter((parameter) => parameter.toLowerCase().startsWith('ext='))
+    .map((parameter) => decodeComponent(parameter.slice('ext='.length)));
+  if (values.length === 0) return null;
+
+  const [value] = values;
+  if (values.length > 1 || value === null || value === undefined || !EXTENSION_TEXT.test(value)) return INVALID_EXTENSION;
+
+  const digits = value.replace(/[().-]/g, '');
+  return digits.length <= MAX_EXTENSION_DIGITS ? digits : INVALID_EXTENSION;
 }
 
 // RFC 3261 section 25.1 `user`: unreserved, escaped and user-unreserved

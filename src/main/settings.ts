@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { z } from 'zod';
 
 import type { PublicSettings } from '../shared/app-state';
-import { createJsonFileStore, isNotFound, writeFileAtomic } from './json-file-store';
+import { createJsonFileStore, isNotFound, readRegularFile, writeFileAtomic } from './json-file-store';
 import type { Logger } from './logger';
 import { InvalidServerUrlError, normalizeCustomServerUrl } from './platform-servers';
 
@@ -103,7 +102,7 @@ export async function loadOrCreateInstanceId(directory: string, logger: Logger):
   const path = join(directory, INSTANCE_ID_FILE_NAME);
 
   try {
-    const stored = (await readFile(path, 'utf8')).trim();
+    const stored = (await readRegularFile(path, 'Instance id file')).trim();
     if (UUID_PATTERN.test(stored)) {
       return stored;
     }

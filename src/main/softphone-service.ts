@@ -383,6 +383,7 @@ class DefaultSoftphoneService implements SoftphoneService {
     try {
       this.update({ settings: await this.settingsStore.load() });
     } catch (error) {
+      // NOTE: this error, such as a settings.json that is a FIFO, reaches only the log, not the window.
       this.logger.error('Could not read the settings file; using the defaults', { error });
     }
 

@@ -35,6 +35,11 @@ export type DialLink =
       target: string;
       /** The target formatted for the confirmation prompt. */
       display: string;
+      /**
+       * Digits of a `tel:` link's `ext=` parameter (RFC 3966), absent when the
+       * link has none. The user dials them on the keypad once the call connects.
+       */
+      extension?: string;
     }
   | {
       status: 'invalid';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keychainAccounts as listKeychainAccounts } from '../bench/keychain-entries';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { signInWithBrowser, waitForRegistered } from '../bench/softphone-ui';
+import { signInWithBrowser, signInWithJwt, waitForRegistered } from '../bench/softphone-ui';
 
 const AUTHORIZE_PATH = '/restapi/oauth/authorize';
 const TOKEN_PATH = '/restapi/oauth/token';
@@ -78,5 +78,24 @@ describe('browser sign-in in the UI', () => {
     expect(await keychainAccounts()).toEqual([]);
     expect(bench.platform.count(REVOKE_PATH)).toBe(1);
     expect(bench.platform.tokens.revoked()).toContain(bench.platform.tokens.issuedRefresh()[0]);
+  });
+
+  it('clears the last sign-in error on a new attempt', async () => {
+    const signInError = phone.page.getByRole('alert', { name: 'Sign-in error' });
+    const settingsError = phone.page.getByRole('alert').filter({ hasText: 'ftp' });
+
+    await signInWithJwt(phone.page, bench.platform.url, 'not-a-bench-jwt');
+    await signInError.waitFor({ timeout: UI_TIMEOUT_MS });
+
+    // The second attempt fails in the settings check, before any token request.
+    await phone.page.getByLabel('Server URL').fill('ftp://127.0.0.1/');
+    await phone.page.getByRole('button', { name: 'Sign in with JWT', exact: true }).click();
+    await settingsError.waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await signInError.count()).toBe(0);
+
+    // A third attempt that fails like the first shows its own error, without the settings error.
+    await signInWithJwt(phone.page, bench.platform.url, 'not-a-bench-jwt');
+    await signInError.waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await settingsError.count()).toBe(0);
   });
 });

@@ -43,7 +43,7 @@ describe('end-to-end call between two softphones', () => {
     await dial(a.page, bob.username);
 
     await waitForCallStatus(b.page, 'ringing');
-    await expect(callCard(b.page).getByLabel('Remote party').textContent()).resolves.toContain(alice.username);
+    await expect(callCard(b.page).getByLabel('Remote party').textContent()).resolves.toContain(alice.nationalNumber);
     await b.page.getByRole('button', { name: 'Answer' }).click();
 
     await Promise.all([waitForCallStatus(a.page, 'established'), waitForCallStatus(b.page, 'established')]);
@@ -70,6 +70,27 @@ describe('end-to-end call between two softphones', () => {
       `[bench] renderer load → Registered: ${registeredAt - Math.max(a.loadedAt, b.loadedAt)} ms (includes sign-in and provisioning); ` +
         `Call → Established: ${establishedAt - callClickedAt} ms (includes answering)`,
     );
+  });
+
+  it('asks before signing out during a call', async () => {
+    await dial(a.page, bob.username);
+    await waitForCallStatus(b.page, 'ringing');
+    await b.page.getByRole('button', { name: 'Answer' }).click();
+    await Promise.all([waitForCallStatus(a.page, 'established'), waitForCallStatus(b.page, 'established')]);
+
+    const confirmation = b.page.getByRole('alertdialog', { name: 'Confirm sign out' });
+    await b.page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(confirmation.textContent()).resolves.toContain('Signing out ends your current call.');
+    await confirmation.getByRole('button', { name: 'Stay signed in' }).click();
+    expect(await confirmation.count()).toBe(0);
+    await waitForCallStatus(b.page, 'established');
+
+    await b.page.getByRole('button', { name: 'Sign out' }).click();
+    await confirmation.getByRole('button', { name: 'End call and sign out' }).click();
+    await waitForIdle(a.page);
+    await expect(a.page.getByLabel('Last call').textContent()).resolves.toContain('hung up remotely');
+    await b.page.getByRole('button', { name: 'Sign in with browser' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => bench.kamailio.contacts(`sip:${bob.username}@${bench.kamailio.domain}`)).toEqual([]);
   });
 
   it('unregisters on quit so the registrar keeps no stale contact', async () => {

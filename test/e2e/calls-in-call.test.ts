@@ -108,12 +108,15 @@ describe('in-call controls between two softphones', () => {
   it('declines an inbound call with 603', async () => {
     await dial(a.page, bob.username);
     await waitForCallStatus(b.page, 'ringing');
-    await expect(callCard(b.page).getByLabel('Remote party').textContent()).resolves.toContain(alice.username);
+    await expect(callCard(b.page).getByLabel('Remote party').textContent()).resolves.toContain(alice.nationalNumber);
 
     await callCard(b.page).getByRole('button', { name: 'Decline' }).click();
     await Promise.all([waitForIdle(a.page), waitForIdle(b.page)]);
 
-    await expect(a.page.getByLabel('Last call').textContent()).resolves.toContain('declined (603 Decline)');
+    const callerLine = await a.page.getByLabel('Last call').textContent();
+    expect(callerLine).toContain('The person you called declined the call.');
+    expect(callerLine).toContain('(SIP 603)');
+    expect(callerLine).not.toContain('603 Decline');
     await expect(b.page.getByLabel('Last call').textContent()).resolves.toContain('declined');
   });
 

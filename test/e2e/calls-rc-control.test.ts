@@ -122,7 +122,7 @@ describe('RingCentral call control', () => {
     expect(attributes(confirmation.body, 'Bdy')).toEqual({ Cln: alice.authorizationId });
 
     await expect(callCard(phone.page).getByLabel('Remote party').textContent()).resolves.toBe('ACME & SONS');
-    await expect(callCard(phone.page).getByLabel('Remote number').textContent()).resolves.toBe('+16505550177');
+    await expect(callCard(phone.page).getByLabel('Remote number').textContent()).resolves.toBe('(650) 555-0177');
 
     expect((await call.cancel()).status).toBe(200);
     expect((await call.finalResponse()).status).toBe(487);

@@ -88,7 +88,7 @@ describe('transfers and call waiting between three softphones', () => {
     await b.page.getByRole('button', { name: 'Transfer now' }).click();
 
     await waitForCallStatus(c.page, 'ringing');
-    await expect(card(c.page, 'ringing').getByLabel('Remote party').textContent()).resolves.toContain(alice.username);
+    await expect(card(c.page, 'ringing').getByLabel('Remote party').textContent()).resolves.toContain(alice.nationalNumber);
     await expect(card(b.page, 'transferring').count()).resolves.toBe(1);
     await card(c.page, 'ringing').getByRole('button', { name: 'Answer' }).click();
 
@@ -131,7 +131,7 @@ describe('transfers and call waiting between three softphones', () => {
     await b.page.getByRole('button', { name: 'Consult first' }).click();
     await waitForCallStatus(b.page, 'held');
     await waitForCallStatus(c.page, 'ringing');
-    await expect(card(c.page, 'ringing').getByLabel('Remote party').textContent()).resolves.toContain(bob.username);
+    await expect(card(c.page, 'ringing').getByLabel('Remote party').textContent()).resolves.toContain(bob.nationalNumber);
     await card(c.page, 'ringing').getByRole('button', { name: 'Answer' }).click();
     await waitForCallStatus(b.page, 'established');
     await expect.poll(() => a.page.locator('.call-card').first().getByLabel('Call status').textContent()).toContain('On hold by the other party');
@@ -142,7 +142,7 @@ describe('transfers and call waiting between three softphones', () => {
 
     await waitForIdle(b.page);
     await expect.poll(() => c.page.locator('.call-card').count()).toBe(1);
-    await expect(card(c.page, 'established').getByLabel('Remote party').textContent()).resolves.toContain(alice.username);
+    await expect(card(c.page, 'established').getByLabel('Remote party').textContent()).resolves.toContain(alice.nationalNumber);
     await expect.poll(() => a.page.locator('.call-card').count()).toBe(1);
     await waitForCallStatus(a.page, 'established');
     await expectAudioBetween(a.page, c.page);
@@ -161,13 +161,13 @@ describe('transfers and call waiting between three softphones', () => {
 
     await waitForCallStatus(b.page, 'held');
     await waitForCallStatus(b.page, 'established');
-    await expect(card(b.page, 'held').getByLabel('Remote party').textContent()).resolves.toContain(alice.username);
-    await expect(card(b.page, 'established').getByLabel('Remote party').textContent()).resolves.toContain(carol.username);
+    await expect(card(b.page, 'held').getByLabel('Remote party').textContent()).resolves.toContain(alice.nationalNumber);
+    await expect(card(b.page, 'established').getByLabel('Remote party').textContent()).resolves.toContain(carol.nationalNumber);
     await expectAudioBetween(b.page, c.page);
 
     await card(b.page, 'held').getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => card(b.page, 'held').getByLabel('Remote party').textContent()).toContain(carol.username);
-    await expect(card(b.page, 'established').getByLabel('Remote party').textContent()).resolves.toContain(alice.username);
+    await expect.poll(() => card(b.page, 'held').getByLabel('Remote party').textContent()).toContain(carol.nationalNumber);
+    await expect(card(b.page, 'established').getByLabel('Remote party').textContent()).resolves.toContain(alice.nationalNumber);
     await expectAudioBetween(a.page, b.page);
   });
 });

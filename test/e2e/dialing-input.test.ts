@@ -1,6 +1,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { parseDialLink } from '../../src/main/protocol-links';
+import { IpcEvent } from '../../src/shared/ipc';
 import { readAudioPackets } from '../bench/peer-connection-probe';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
@@ -112,5 +114,26 @@ describe('dialing', () => {
       number: `+${bob.username}`,
       result: 'declined',
     });
+  });
+
+  it('reads a number typed in Arabic-Indic digits', async () => {
+    const arabicIndic = bob.username.slice(1).replace(/[0-9]/g, (digit) => String.fromCodePoint(0x0660 + Number(digit)));
+
+    await numberField(a.page).fill(arabicIndic);
+
+    await expect(a.page.getByLabel('Number preview').textContent()).resolves.toBe(bob.nationalNumber);
+    await numberField(a.page).fill('');
+  });
+
+  it('shows the extension of a dial link', async () => {
+    await a.emit(IpcEvent.DialLinkOpened, parseDialLink(`tel:+${bob.username};ext=123`, null));
+
+    const prompt = a.page.getByRole('alertdialog', { name: 'Call from a link' });
+    await prompt.waitFor(POLL);
+    await expect(prompt.getByLabel('Extension').textContent()).resolves.toContain(
+      'Extension 123: dial it on the keypad after the call connects.',
+    );
+    await prompt.getByRole('button', { name: 'Cancel' }).click();
+    expect(await prompt.count()).toBe(0);
   });
 });

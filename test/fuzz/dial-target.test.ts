@@ -161,15 +161,28 @@ describe('cleanPastedNumber and formatDialString fuzzing', () => {
     );
   });
 
-  // NOTE: NFKC maps only full-width digits to ASCII; Arabic-Indic and Devanagari
-  // digits stay as they are, so parseDialTarget rejects them as not a number.
-  it('turns pasted full-width digits into ASCII', () => {
+  it('turns pasted Unicode digits into ASCII', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...'０１２３４５６７８９'), { minLength: 1, maxLength: 15 }), (digits) => {
+      fc.property(fc.array(unicodeDigit, { minLength: 1, maxLength: 15 }), (digits) => {
         const cleaned = cleanPastedNumber(digits.join(''), NO_DIALING_CONTEXT);
 
         expect(cleaned).toMatch(/^[0-9]+$/);
         expect(cleaned.length).toBe(digits.length);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('parses Unicode digits like their ASCII digits', () => {
+    fc.assert(
+      fc.property(knownNumber, context, fc.constantFrom(0x0660, 0x06f0, 0x0966, 0xff10), (number, dialingContext, zero) => {
+        const localized = number.replace(/[0-9]/g, (digit) => String.fromCodePoint(zero + Number(digit)));
+
+        const expected = parse(number, dialingContext);
+        const actual = parse(localized, dialingContext);
+
+        if ('target' in expected) expect(actual).toEqual(expected);
+        else expect('error' in actual && actual.error.reason).toBe(expected.error.reason);
       }),
       { numRuns: RUNS },
     );

@@ -41,6 +41,27 @@ describe('phone number links', () => {
     expect(parseDialLink('tel:+16502530000', null)).toEqual({ status: 'valid', target: '+16502530000', display: '+1 650 253 0000' });
   });
 
+  it('keeps the extension of a link', () => {
+    expect(parseDialLink('tel:+1-650-253-0000;ext=123', null)).toEqual({
+      status: 'valid',
+      target: '+16502530000',
+      display: '+1 650 253 0000',
+      extension: '123',
+    });
+  });
+
+  it('drops separators from the extension', () => {
+    expect(parseDialLink('tel:+16502530000;ext=1-2.3', null)).toMatchObject({ extension: '123' });
+    expect(parseDialLink('callto:+16502530000;EXT=45', null)).toMatchObject({ extension: '45' });
+  });
+
+  it.each(['tel:+16502530000;ext=', 'tel:+16502530000;ext=12a', 'tel:+16502530000;ext=1;ext=2', 'tel:+16502530000;ext=1234567890123456'])(
+    'rejects the bad extension of %s',
+    (link) => {
+      expect(invalidMessage(parseDialLink(link, null))).toMatch(/extension \(ext=\) that is not 1 to 15 digits/);
+    },
+  );
+
   it('asks for a country code when none is known', () => {
     const parsed = parseDialLink('tel:650-253-0000', null);
 

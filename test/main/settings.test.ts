@@ -1,9 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { NotARegularFileError } from '../../src/main/json-file-store';
 import { normalizeCustomServerUrl, resolvePlatformBaseUrl } from '../../src/main/platform-servers';
 import {
   createSettingsStore,
@@ -143,5 +145,74 @@ describe('settings file with a byte-order mark', () => {
 
     expect(loaded).toEqual(settings);
     await rm(directory, { recursive: true, force: true });
+  });
+});
+
+/** Fails instead of waiting for the test timeout when `promise` blocks, as a read of a FIFO without a writer does. */
+async function withinTwoSeconds<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('still waiting after 2 s')), 2_000);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('data file that is no regular file', () => {
+  it('rejects a FIFO settings file at once', async () => {
+    const path = join(dir, SETTINGS_FILE_NAME);
+    execFileSync('mkfifo', [path]);
+
+    const error = await withinTwoSeconds(createSettingsStore(dir, silentLogger).load()).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(NotARegularFileError);
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toContain('FIFO');
+    expect((error as Error).message).toContain('Delete or rename it');
+    expect((await stat(path)).isFIFO()).toBe(true);
+  });
+
+  it('rejects a directory settings file', async () => {
+    const path = join(dir, SETTINGS_FILE_NAME);
+    await mkdir(path);
+
+    const error = await withinTwoSeconds(createSettingsStore(dir, silentLogger).load()).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(NotARegularFileError);
+    expect((error as Error).message).toContain(`${path} is a directory`);
+  });
+
+  it('rejects a FIFO instance id file at once', async () => {
+    const path = join(dir, INSTANCE_ID_FILE_NAME);
+    execFileSync('mkfifo', [path]);
+
+    const error = await withinTwoSeconds(loadOrCreateInstanceId(dir, silentLogger)).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(NotARegularFileError);
+    expect((error as Error).message).toContain(path);
+  });
+
+  it('starts the service with default settings', async () => {
+    const path = join(dir, SETTINGS_FILE_NAME);
+    execFileSync('mkfifo', [path]);
+    const logger = createRecordingLogger();
+    const service = createSoftphoneService({
+      fetch: () => Promise.reject(new Error('no network in this test')),
+      credentialStore: createMemoryCredentialStore(),
+      settingsDir: dir,
+      appName: 'RCSoftphone',
+      appVersion: '0.1.0',
+      now: Date.now,
+      logger,
+    });
+
+    await withinTwoSeconds(service.ready);
+
+    expect((await service.getState()).settings).toEqual(DEFAULT_SETTINGS);
+    const logged = logger.lines.find((line) => line.fields?.error instanceof NotARegularFileError);
+    expect(logged?.level).toBe('error');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { describeCaller, parseAssertedIdentity } from '../../src/renderer/sip/caller-identity';
+import { formatDialString } from '../../src/renderer/sip/dial-target';
 
 const from = { displayName: 'From Name', user: '16505550101', uri: 'sip:16505550101@sip.example.com' };
 
@@ -23,6 +24,22 @@ describe('describeCaller', () => {
 
   it('shows the number when no name is known', () => {
     expect(describeCaller(null, null, { ...from, displayName: null }).display).toBe('16505550101');
+  });
+
+  it('formats the number it shows', () => {
+    const formatUs = (number: string) => formatDialString(number, { defaultCountry: 'US', defaultCallingCode: null });
+    const party = describeCaller({ name: null, number: '+16505550151' }, null, { ...from, displayName: null }, formatUs);
+
+    expect(party.display).toBe('(650) 555-0151');
+    expect(party.number).toBe('+16505550151');
+  });
+
+  it('formats a foreign number internationally', () => {
+    const formatUs = (number: string) => formatDialString(number, { defaultCountry: 'US', defaultCallingCode: null });
+    const party = describeCaller({ name: null, number: '+442079460018' }, null, { ...from, displayName: null }, formatUs);
+
+    expect(party.display).toBe('+44 20 7946 0018');
+    expect(party.number).toBe('+442079460018');
   });
 
   it('shows the URI when neither is known', () => {

@@ -56,6 +56,30 @@ describe('parseDialTarget', () => {
     expect(target.dialString).toBe(input);
   });
 
+  it.each([
+    ['Arabic-Indic', '+١ ٦٥٠ ٥٥٥ ٠١٠٠'],
+    ['Persian', '۶۵۰-۵۵۵-۰۱۰۰'],
+    ['Devanagari', '६५० ५५५ ०१००'],
+    ['full-width', '６５０５５５０１００'],
+  ])('dials a number typed in %s digits', (_system, input) => {
+    const target = parseDialTarget(input, DOMAIN, US);
+
+    expect(target.kind).toBe('phone-number');
+    expect(target.uri).toBe('sip:+16505550100@sip.bench.test');
+    expect(target.dialString).toBe('+16505550100');
+  });
+
+  it('dials an extension typed in Arabic-Indic digits', () => {
+    const target = parseDialTarget('١٠١', DOMAIN, US);
+
+    expect(target.kind).toBe('extension');
+    expect(target.uri).toBe('sip:101@sip.bench.test');
+  });
+
+  it('keeps the typed digits in the error message', () => {
+    expect(() => parseDialTarget('٦٥٠٥٥٥٠١٠٠٠٠٠٠٠', DOMAIN, US)).toThrow('"٦٥٠٥٥٥٠١٠٠٠٠٠٠٠"');
+  });
+
   it('dials extensions without any dialing context', () => {
     expect(parseDialTarget('101', DOMAIN).uri).toBe('sip:101@sip.bench.test');
   });
@@ -143,6 +167,15 @@ describe('cleanPastedNumber', () => {
     ['no number here', 'no number here'],
   ])('cleans %j', (pasted, cleaned) => {
     expect(cleanPastedNumber(pasted, US)).toBe(cleaned);
+  });
+
+  it('turns pasted Arabic-Indic digits into ASCII', () => {
+    expect(cleanPastedNumber('اتصل بي على ٦٥٠-٥٥٥-٠١٠٠', US)).toBe('650-555-0100');
+    expect(cleanPastedNumber('\u200f+١ ٦٥٠ ٥٥٥ ٠١٠٠', US)).toBe('+1 650 555 0100');
+  });
+
+  it('keeps the digits of a pasted SIP URI', () => {
+    expect(cleanPastedNumber('sip:٦٥٠@example.com', US)).toBe('sip:٦٥٠@example.com');
   });
 
   it('leaves text with two numbers for the parser to reject', () => {

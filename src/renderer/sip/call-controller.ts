@@ -14,7 +14,13 @@ import {
 import type { SipProfile } from '../../shared/sip-profile';
 import { describeCaller, parseAssertedIdentity, sipIdentityOf, type RemoteParty } from './caller-identity';
 import { createCallMachine, isConnected, type CallDirection, type CallEndReason, type CallState } from './call-state';
-import { InvalidDialTargetError, parseDialTarget, type DialingContext, type DialTarget } from './dial-target';
+import {
+  formatDialString,
+  InvalidDialTargetError,
+  parseDialTarget,
+  type DialingContext,
+  type DialTarget,
+} from './dial-target';
 import { DTMF_DURATION_MS, DTMF_INTER_TONE_GAP_MS, normalizeDtmf } from './dtmf';
 import { endsDialog, sendReinvite, type ReinviteOutcome } from './glare';
 import {
@@ -220,6 +226,7 @@ export class CallController {
       rcInvite ? rcCaller(rcInvite) : null,
       parseAssertedIdentity(invitation.request.getHeader('P-Asserted-Identity')),
       sipIdentityOf(invitation.remoteIdentity),
+      (number) => this.#formatNumber(number),
     );
 
     const replaced = invitation.replacee ? this.#findBySession(invitation.replacee) : null;
@@ -883,7 +890,9 @@ export class CallController {
     }
 
     const referTo = referral.referTo;
-    const party: RemoteParty = describeCaller(null, null, sipIdentityOf(referTo));
+    const party: RemoteParty = describeCaller(null, null, sipIdentityOf(referTo), (number) =>
+      this.#formatNumber(number),
+    );
     await referral.accept();
 
     const notifier = new ReferProgressNotifier(call.session);
@@ -1019,6 +1028,11 @@ export class CallController {
 
   #parseTarget(input: string): DialTarget {
     return parseDialTarget(input, this.#options.profile.domain, this.#options.dialingContext?.());
+  }
+
+  /** Formats a caller's number the way dialed numbers are shown; other user parts come back unchanged. */
+  #formatNumber(number: string): string {
+    return formatDialString(number, this.#options.dialingContext?.());
   }
 
   #findBySession(session: Session): TrackedCall | null {

@@ -38,14 +38,17 @@ export function parseAssertedIdentity(value: string | undefined): SipIdentity | 
  * Names the caller of an inbound call. Each field comes from RingCentral's
  * `P-rc` body when it has one (the server's caller-id lookup), else from
  * `P-Asserted-Identity` (the identity the network vouches for), else from `From`.
+ * `formatNumber` formats the number for `display` only, so `number` stays as
+ * received and can be dialed back.
  */
 export function describeCaller(
   rc: { name: string | null; number: string | null } | null,
   asserted: SipIdentity | null,
   from: SipIdentity,
+  formatNumber: (number: string) => string = (number) => number,
 ): RemoteParty {
   const name = rc?.name ?? asserted?.displayName ?? from.displayName;
   const number = rc?.number ?? asserted?.user ?? from.user;
   const uri = asserted?.uri ?? from.uri;
-  return { name, number, display: name ?? number ?? uri };
+  return { name, number, display: name ?? (number === null ? uri : formatNumber(number)) };
 }

@@ -1,6 +1,6 @@
 import { findPhoneNumbersInText } from 'libphonenumber-js/min';
 
-import type { DialingContext } from './dial-target';
+import { toAsciiDigits, type DialingContext } from './dial-target';
 
 /** Keys of the dial pad; typing them anywhere in the window adds them to the number. */
 export const DIAL_PAD_KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'] as const;
@@ -20,21 +20,24 @@ const DIALABLE_TEXT = /^[0-9+*#\s().\-/]*(?:(?:;ext=|ext\.?|extension|x)\s*[0-9]
 
 /**
  * Cleans text pasted into the number field: removes invisible characters,
- * turns full-width digits and Unicode dashes into ASCII, drops `tel:` and
- * `callto:`, and takes the phone number out of surrounding words ("Call me at
- * 650-555-0100") when the text contains exactly one. SIP URIs are kept as they are.
+ * turns Unicode digits (full-width, Arabic-Indic, Devanagari...) and Unicode
+ * dashes into ASCII, drops `tel:` and `callto:`, and takes the phone number out
+ * of surrounding words ("Call me at 650-555-0100") when the text contains
+ * exactly one. SIP URIs keep their digits.
  * Text with no or several numbers is returned cleaned, so parsing reports it.
  */
 export function cleanPastedNumber(text: string, context: DialingContext): string {
-  const cleaned = text
+  const normalized = text
     .normalize('NFKC')
     .replace(INVISIBLE_CHARACTERS, '')
     .replace(UNICODE_DASHES, '-')
     .replace(/\s+/g, ' ')
     .trim()
     .replace(DIAL_SCHEMES, '');
+  if (SIP_SCHEME.test(normalized)) return normalized;
 
-  if (SIP_SCHEME.test(cleaned) || DIALABLE_TEXT.test(cleaned)) return cleaned;
+  const cleaned = toAsciiDigits(normalized);
+  if (DIALABLE_TEXT.test(cleaned)) return cleaned;
 
   const found = findPhoneNumbersInText(cleaned, {
     defaultCountry: context.defaultCountry ?? undefined,

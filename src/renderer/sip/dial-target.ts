@@ -66,6 +66,14 @@ const PHONE_NUMBER_TEXT = /^\+?[0-9]+(?:(?:;ext=|ext|extension|x|#)[0-9]{1,8})?$
 const SIP_URI = /^sips?:[^@\s<>"]+@[A-Za-z0-9.\-[\]:]+$/i;
 const SIP_SCHEME = /^sips?:/i;
 const TEL_SCHEME = /^tel:/i;
+const DECIMAL_DIGIT = /\p{Nd}/gu;
+
+/**
+ * Value of each decimal digit (Unicode category Nd) of the numbering systems
+ * in the runtime's ICU data: Arabic-Indic, Persian, Devanagari, Bengali, Thai,
+ * full-width and the others. ASCII digits map to themselves.
+ */
+const DECIMAL_DIGIT_VALUES: ReadonlyMap<string, string> = decimalDigitValues();
 
 /**
  * Turns what the user typed into the INVITE's request-URI and the text shown for
@@ -82,7 +90,7 @@ export function parseDialTarget(input: string, domain: string, context: DialingC
     return { kind: 'sip-uri', uri: trimmed, display: trimmed.replace(SIP_SCHEME, ''), dialString: trimmed, extension: null };
   }
 
-  const text = trimmed.replace(TEL_SCHEME, '');
+  const text = toAsciiDigits(trimmed).replace(TEL_SCHEME, '');
   const compact = text.replace(SEPARATORS, '');
 
   if (FEATURE_CODE.test(compact) && compact.length <= MAX_FEATURE_CODE_LENGTH) {
@@ -108,6 +116,15 @@ export function parseDialTarget(input: string, domain: string, context: DialingC
 
   const hasCountry = compact.startsWith('+') || context.defaultCountry !== null || context.defaultCallingCode !== null;
   throw new InvalidDialTargetError(input, hasCountry ? 'invalid-number' : 'missing-country', context);
+}
+
+/**
+ * Replaces each Unicode decimal digit, such as Arabic-Indic "٣" or Devanagari
+ * "३", with its ASCII digit. Other characters, and digits of scripts newer
+ * than the runtime's ICU data, stay as they are.
+ */
+export function toAsciiDigits(text: string): string {
+  return text.replace(DECIMAL_DIGIT, (digit) => DECIMAL_DIGIT_VALUES.get(digit) ?? digit);
 }
 
 /**
@@ -170,6 +187,26 @@ function formatPhoneNumber(phoneNumber: PhoneNumber, context: DialingContext): s
 /** `#` is not allowed unescaped in the user part of a SIP URI (RFC 3261 §25.1), so it is sent as `%23`. */
 function sipUri(user: string, domain: string): string {
   return `sip:${user.replaceAll('#', '%23')}@${domain}`;
+}
+
+function decimalDigitValues(): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const numberingSystem of Intl.supportedValuesOf('numberingSystem')) {
+    let format: Intl.NumberFormat;
+    try {
+      format = new Intl.NumberFormat(`en-u-nu-${numberingSystem}`, { useGrouping: false });
+    } catch {
+      continue;
+    }
+    // Algorithmic systems such as Roman numerals fall back to another system or give no single digit.
+    if (format.resolvedOptions().numberingSystem !== numberingSystem) continue;
+
+    for (let value = 0; value <= 9; value += 1) {
+      const digit = format.format(value);
+      if ([...digit].length === 1 && /^\p{Nd}$/u.test(digit)) values.set(digit, String(value));
+    }
+  }
+  return values;
 }
 
 function localeRegion(locale: string | null): string | null {

@@ -200,6 +200,11 @@ export class SoftphoneEngine {
     return this.#calls.hangUp(callId);
   }
 
+  /** Ends every call the way its state needs (CANCEL, a rejection or BYE) and ignores failures. */
+  hangUpAll(): Promise<void> {
+    return this.#calls.hangUpAll();
+  }
+
   sendToVoicemail(callId: string): Promise<void> {
     return this.#calls.sendToVoicemail(callId);
   }

@@ -1,4 +1,5 @@
 import { provisionedLine, type AppState, type ProvisionedLine, type PublicSettings } from '../../shared/app-state';
+import type { UserFacingError } from '../../shared/errors';
 import { IpcEvent, type SoftphoneBridge } from '../../shared/ipc';
 import { AudioElementOutput } from '../audio/remote-audio';
 import { Ringer } from '../audio/ringer';
@@ -27,6 +28,11 @@ export class SoftphoneStore {
   actionError = $state<string | null>(null);
   /** The SIP profile the line registers with now; it outlives a failed re-provisioning. */
   activeProfile = $state<SipProfile | null>(null);
+  /**
+   * A sign-in attempt started and the main process has not reported its end.
+   * The session error in the state until then belongs to an earlier attempt.
+   */
+  #signInPending = $state(false);
 
   readonly preferences: PreferencesState;
   readonly audio: AudioDevicesState;
@@ -115,11 +121,23 @@ export class SoftphoneStore {
     void this.audio.init();
   }
 
+  /**
+   * The error of the last sign-in attempt, for the sign-in form. An earlier
+   * attempt's error is hidden from the moment a new attempt starts, so the form
+   * does not show it next to the new attempt's outcome (such as a settings error in `actionError`).
+   */
+  get signInError(): UserFacingError | null {
+    const session = this.app?.session;
+    if (session?.status !== 'signed-out' || this.#signInPending) return null;
+    return session.error;
+  }
+
   /** Saves the server choice, client id and a new client secret if given, then signs in with a JWT credential. */
   async signInWithJwt(settings: PublicSettings, jwt: string, newClientSecret?: string): Promise<void> {
+    this.#signInPending = true;
     await this.#act(async () => {
       if (await this.#saveSignInSettings(settings, newClientSecret)) {
-        this.#applyAppState(await this.bridge.signInWithJwt(jwt));
+        this.#applySignInResult(await this.bridge.signInWithJwt(jwt));
       }
     });
   }
@@ -129,9 +147,10 @@ export class SoftphoneStore {
    * browser. Resolves when that sign-in has ended; the state shows its progress.
    */
   async signInWithBrowser(settings: PublicSettings, newClientSecret?: string): Promise<void> {
+    this.#signInPending = true;
     await this.#act(async () => {
       if (await this.#saveSignInSettings(settings, newClientSecret)) {
-        this.#applyAppState(await this.bridge.signInWithBrowser());
+        this.#applySignInResult(await this.bridge.signInWithBrowser());
       }
     });
   }
@@ -150,8 +169,13 @@ export class SoftphoneStore {
     });
   }
 
+  /**
+   * Ends the calls, then signs out. The calls end first, with a BYE while the
+   * line is still registered and the session still valid.
+   */
   async signOut(): Promise<void> {
     await this.#act(async () => {
+      await this.#engine?.hangUpAll();
       this.#applyAppState(await this.bridge.signOut());
     });
   }
@@ -248,8 +272,19 @@ export class SoftphoneStore {
     if (newClientSecret === undefined) return true;
 
     const state = await this.bridge.saveClientSecret(newClientSecret);
+    if (!state.clientSecretStored) {
+      // The keychain error in this state is the outcome of this attempt.
+      this.#applySignInResult(state);
+      return false;
+    }
     this.#applyAppState(state);
-    return state.clientSecretStored;
+    return true;
+  }
+
+  /** Applies the state that ends a sign-in attempt, so its session error shows. */
+  #applySignInResult(state: AppState): void {
+    this.#signInPending = false;
+    this.#applyAppState(state);
   }
 
   async #act(action: () => Promise<void>): Promise<void> {
@@ -268,6 +303,8 @@ export class SoftphoneStore {
 
   #applyAppState(state: AppState): void {
     this.app = state;
+    // Waiting for the browser, signing in or signed in: the attempt reached the main process.
+    if (state.session.status !== 'signed-out') this.#signInPending = false;
 
     const provisioning = state.provisioning;
     const line = provisionedLine(provisioning);
