@@ -7,6 +7,7 @@
 // move to a worker process.
 import { fork } from 'node:child_process';
 
+import { errorMessage } from '../shared/errors';
 import type { KeytarBackend } from './credential-store';
 import type { KeytarRequest, KeytarResponse } from './keytar-worker-protocol';
 import type { Logger } from './logger';
@@ -160,7 +161,7 @@ export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): 
       slot = current;
     } catch (error) {
       logger.error('Could not start a keychain worker process', { error });
-      return Promise.reject(new Error(`the keychain worker process could not be started: ${messageOf(error)}`));
+      return Promise.reject(new Error(`the keychain worker process could not be started: ${errorMessage(error)}`));
     }
 
     if (slot.idleTimer !== null) {
@@ -187,7 +188,7 @@ export function createKeytarWorkerBackend(options: KeytarWorkerBackendOptions): 
         slot.worker.postMessage(request);
       } catch (error) {
         logger.warn('Could not send a request to the keychain worker process', { error });
-        stop(slot, `a request could not be sent to it: ${messageOf(error)}`);
+        stop(slot, `a request could not be sent to it: ${errorMessage(error)}`);
       }
     });
   };
@@ -247,10 +248,6 @@ function failPending(slot: WorkerSlot, message: string): void {
 
 function unexpectedValue(method: string, value: string | boolean | null): Error {
   return new Error(`the keychain worker process returned ${value === null ? 'null' : `a ${typeof value}`} for ${method}`);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

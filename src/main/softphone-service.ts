@@ -8,7 +8,7 @@ import {
   type SessionState,
   type SignedInUser,
 } from '../shared/app-state';
-import type { UserFacingError } from '../shared/errors';
+import { errorMessage, type UserFacingError } from '../shared/errors';
 import type { ProvisioningRequestReason } from '../shared/ipc';
 import type { SipProfile } from '../shared/sip-profile';
 import { describeSignInFailure, type SignInMethod } from './auth-errors';
@@ -272,7 +272,7 @@ class DefaultSoftphoneService implements SoftphoneService {
       }
 
       const saved = await this.settingsStore.save(next);
-      this.update({ settings: saved });
+      this.update({ settings: saved, settingsWarning: undefined });
       this.logger.info('Settings saved', { server: saved.server, clientIdSet: saved.clientId !== '' });
       return this.state;
     });
@@ -383,8 +383,14 @@ class DefaultSoftphoneService implements SoftphoneService {
     try {
       this.update({ settings: await this.settingsStore.load() });
     } catch (error) {
-      // NOTE: this error, such as a settings.json that is a FIFO, reaches only the log, not the window.
       this.logger.error('Could not read the settings file; using the defaults', { error });
+      this.update({
+        settingsWarning: {
+          code: 'SETTINGS-UNREADABLE',
+          message: `The settings file could not be read, so the app uses the default settings. ${errorMessage(error)}`,
+          action: 'Choose the server and client id again and save them, which replaces the file.',
+        },
+      });
     }
 
     await this.ensureInstanceId();
@@ -787,6 +793,7 @@ class DefaultSoftphoneService implements SoftphoneService {
     clientSecretStored?: boolean;
     session?: SessionState;
     provisioning?: ProvisioningState;
+    settingsWarning?: UserFacingError | undefined;
   }): void {
     this.state = { ...this.state, ...change };
     for (const listener of this.listeners) {

@@ -86,4 +86,6 @@ export interface AppState {
   clientSecretStored: boolean;
   session: SessionState;
   provisioning: ProvisioningState;
+  /** Set when the settings file could not be read at start: the app runs on the default settings until they are saved. */
+  settingsWarning?: UserFacingError;
 }

@@ -7,3 +7,8 @@ export interface UserFacingError {
   message: string;
   action: string;
 }
+
+/** Returns the message of a thrown value, which need not be an `Error`. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -211,8 +211,18 @@ describe('data file that is no regular file', () => {
 
     await withinTwoSeconds(service.ready);
 
-    expect((await service.getState()).settings).toEqual(DEFAULT_SETTINGS);
+    const state = await service.getState();
+    expect(state.settings).toEqual(DEFAULT_SETTINGS);
     const logged = logger.lines.find((line) => line.fields?.error instanceof NotARegularFileError);
     expect(logged?.level).toBe('error');
+    expect(state.settingsWarning?.code).toBe('SETTINGS-UNREADABLE');
+    expect(state.settingsWarning?.message).toContain(path);
+    expect(state.settingsWarning?.message).toContain('FIFO');
+
+    // Saving replaces the FIFO with a regular file and clears the warning.
+    const saved = await service.saveSettings({ ...DEFAULT_SETTINGS, clientId: 'savedClientId' });
+    expect(saved.settingsWarning).toBeUndefined();
+    expect((await stat(path)).isFile()).toBe(true);
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ clientId: 'savedClientId' });
   });
 });
