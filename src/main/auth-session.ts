@@ -351,7 +351,12 @@ export class AuthSession implements BearerTokenSource {
     });
     this.scheduleBackgroundRefresh();
 
-    await this.storeCurrentTokens();
+    // The new access token is usable at once. The keychain write runs behind any
+    // earlier one and reports its own outcome, so a slow or hung keychain does
+    // not hold up the requests that wait for this refresh.
+    this.storeCurrentTokens().catch((error: unknown) => {
+      this.options.logger.error('A token storage listener failed', { error });
+    });
     return fresh.accessToken;
   }
 

@@ -39,7 +39,13 @@ function prefetchStartupReads(transport: IpcTransport) {
   const early = new Map<StartupRead, Promise<unknown>>();
 
   for (const [channel, staleAfter] of STARTUP_READS) {
-    const response = transport.invoke(channel, undefined);
+    let response: Promise<unknown>;
+    try {
+      response = transport.invoke(channel, undefined);
+    } catch {
+      // A transport that cannot send yet leaves the read to the page's own request.
+      continue;
+    }
     // A failed early read is reported to the request that takes it, not as unhandled.
     response.catch(() => undefined);
     early.set(channel, response);

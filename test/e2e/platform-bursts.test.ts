@@ -119,19 +119,23 @@ describe('platform 429 and 500 bursts with two softphones', () => {
       }
     })();
 
-    await callAndHangUp(callee.page, caller.page, lines.caller.username);
-
     const burstRequests = () => bench.platform.requests.slice(requestsBefore);
     const provisionedAfterBurst = (ownerId: string) =>
       burstRequests().some((request) => request.path === PROVISION_PATH && request.status === 200 && ownerOfRequest(request) === ownerId);
-    await expect
-      .poll(() => both.every(({ line }) => provisionedAfterBurst(line.ownerId)), { timeout: RECOVERY_TIMEOUT_MS, interval: 500 })
-      .toBe(true);
-    for (const { phone } of both) {
-      await expect.poll(() => provisioningAlert(phone.page).count(), { timeout: 10_000 }).toBe(0);
+    try {
+      await callAndHangUp(callee.page, caller.page, lines.caller.username);
+
+      await expect
+        .poll(() => both.every(({ line }) => provisionedAfterBurst(line.ownerId)), { timeout: RECOVERY_TIMEOUT_MS, interval: 500 })
+        .toBe(true);
+      for (const { phone } of both) {
+        await expect.poll(() => provisioningAlert(phone.page).count(), { timeout: 10_000 }).toBe(0);
+      }
+    } finally {
+      // The sampler stops before the pages can close, so a failure above is the one reported.
+      sampling = false;
+      await sampler.catch(() => undefined);
     }
-    sampling = false;
-    await sampler;
 
     expect(registrationSamples.length).toBeGreaterThan(0);
     expect(new Set(registrationSamples)).toEqual(new Set(['registered']));

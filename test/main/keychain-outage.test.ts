@@ -132,11 +132,11 @@ beforeAll(async () => {
         XDG_DATA_HOME: noServices,
         XDG_DATA_DIRS: noServices,
       },
-      timeout: 20_000,
+      timeout: 45_000,
     },
   );
   report = JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildReport;
-}, 25_000);
+}, 50_000);
 
 afterAll(async () => {
   await server?.close();

@@ -426,11 +426,12 @@ describe('forked keytar worker', () => {
         '',
       ].join('\n'),
     );
-    const store = createStore(failingInProcess(), () => forkKeytarWorker(script), { requestTimeoutMs: 300 });
+    // The timeout leaves the child time to start and install its SIGTERM handler on a loaded machine.
+    const store = createStore(failingInProcess(), () => forkKeytarWorker(script), { requestTimeoutMs: 3000 });
 
     const error = await caught(store.set('oauth-tokens', 'secret-10'));
 
-    expect(error.backendMessage).toBe('the keychain worker process did not reply within 300 ms');
+    expect(error.backendMessage).toBe('the keychain worker process did not reply within 3000 ms');
     await expect.poll(() => existsSync(marker)).toBe(true);
   });
 

@@ -17,13 +17,18 @@ function appState(clientId: string): AppState {
  * A transport like ipcRenderer: it records each request, responds to GetState with
  * the main process's current state, and delivers events to the listeners.
  */
-function createTransport(options: { failReads?: boolean } = {}) {
+function createTransport(options: { failReads?: boolean; throwFirstReads?: number } = {}) {
+  let throwsLeft = options.throwFirstReads ?? 0;
   const requests: IpcChannel[] = [];
   const listeners = new Map<IpcEvent, Set<(payload: unknown) => void>>();
   let mainState = appState('first');
 
   const transport: IpcTransport = {
     invoke(channel) {
+      if (throwsLeft > 0) {
+        throwsLeft -= 1;
+        throw new Error('the transport is not ready');
+      }
       requests.push(channel);
       if (options.failReads) return Promise.reject(new Error(`${channel} failed`));
       return Promise.resolve(channel === IpcChannel.GetState ? mainState : { channel });
@@ -101,5 +106,14 @@ describe('softphone bridge start-up reads', () => {
 
     await expect(bridge.getPreferences()).rejects.toThrow(`${IpcChannel.GetPreferences} failed`);
     expect(main.requests).toEqual(STARTUP_READS);
+  });
+
+  it('reads again when the transport threw at creation', async () => {
+    const main = createTransport({ throwFirstReads: STARTUP_READS.length });
+    const bridge = createSoftphoneBridge(main.transport);
+
+    expect(main.requests).toEqual([]);
+    expect(await bridge.getState()).toEqual(appState('first'));
+    expect(main.requests).toEqual([IpcChannel.GetState]);
   });
 });

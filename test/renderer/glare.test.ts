@@ -142,6 +142,20 @@ describe('sendReinvite', () => {
     expect(offers).toHaveLength(1);
   });
 
+  it('gives up on an incoming re-INVITE without ACK', async () => {
+    const { session, offers, dialog } = scriptedSession([{ statusCode: 200, reasonPhrase: 'OK' }]);
+    dialog.reinviteUserAgentServer = {};
+    let waited = 0;
+    const sleep = async (milliseconds: number) => void (waited += milliseconds);
+
+    const outcome = await sendReinvite(session, options, { ownsCallId: true, sleep });
+
+    expect(outcome).toMatchObject({ ok: false, statusCode: null, dialogLost: true });
+    expect(endsDialog(outcome)).toBe(true);
+    expect(waited).toBe(32_000);
+    expect(offers).toHaveLength(0);
+  });
+
   it('sends again after an incoming re-INVITE crossed it', async () => {
     const { session, offers, dialog } = scriptedSession(['incoming-open', { statusCode: 200, reasonPhrase: 'OK' }]);
     const sleep = async () => void (dialog.reinviteUserAgentServer = undefined);
@@ -150,18 +164,6 @@ describe('sendReinvite', () => {
 
     expect(outcome).toEqual({ ok: true });
     expect(offers).toHaveLength(2);
-  });
-
-  it('gives up waiting for an incoming re-INVITE after Timer H', async () => {
-    const { session, offers, dialog } = scriptedSession([{ statusCode: 200, reasonPhrase: 'OK' }]);
-    dialog.reinviteUserAgentServer = {};
-    let waitedMs = 0;
-
-    const outcome = await sendReinvite(session, options, { ownsCallId: false, sleep: async (ms) => void (waitedMs += ms) });
-
-    expect(waitedMs).toBe(32_000);
-    expect(outcome).toEqual({ ok: true });
-    expect(offers).toHaveLength(1);
   });
 
   it('stops when the call ends during an incoming re-INVITE', async () => {
@@ -188,13 +190,14 @@ describe('sendReinvite', () => {
 });
 
 describe('endsDialog', () => {
-  it('is true for 481 and 408', () => {
+  it('is true for 481 and a lost dialog', () => {
     expect(endsDialog({ ok: false, statusCode: 481, reason: '481 Call/Transaction Does Not Exist' })).toBe(true);
-    expect(endsDialog({ ok: false, statusCode: 408, reason: '408 Request Timeout' })).toBe(true);
+    expect(endsDialog({ ok: false, statusCode: null, reason: 'no ACK', dialogLost: true })).toBe(true);
   });
 
   it('is false for other outcomes', () => {
     expect(endsDialog({ ok: true })).toBe(false);
+    expect(endsDialog({ ok: false, statusCode: 408, reason: '408 Request Timeout' })).toBe(false);
     expect(endsDialog({ ok: false, statusCode: 491, reason: '491 Request Pending' })).toBe(false);
     expect(endsDialog({ ok: false, statusCode: 480, reason: '480 Temporarily Unavailable' })).toBe(false);
     expect(endsDialog({ ok: false, statusCode: null, reason: 'the call ended' })).toBe(false);

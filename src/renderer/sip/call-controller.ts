@@ -762,7 +762,8 @@ export class CallController {
       if (other.machine.state.status !== 'established') continue;
 
       const outcome = await this.#hold(other);
-      if (!outcome.ok) {
+      // A call whose dialog turned out lost is ending, so it no longer needs holding.
+      if (!outcome.ok && !endsDialog(outcome)) {
         throw new Error(
           `Could not put ${other.info.remoteDisplay} on hold (${outcome.reason}), so the softphone did not ${purpose}.`,
         );
@@ -806,14 +807,14 @@ export class CallController {
   }
 
   /**
-   * Ends a call whose re-INVITE got 481 or 408. The other end no longer has the
-   * dialog, or cannot be reached, for example because its BYE was lost while
-   * this end reconnected. sip.js still sends a BYE, in case the dialog exists there.
+   * Ends a call whose dialog is lost: its re-INVITE got 481, for example because
+   * the other end's BYE was lost while this end reconnected, or the other end's
+   * re-INVITE never got its ACK. sip.js still sends a BYE, in case the dialog exists there.
    */
   #endLostDialog(call: TrackedCall, outcome: ReinviteOutcome): void {
     if (outcome.ok || call.session.state !== SessionState.Established) return;
 
-    console.warn(`[calls] ${call.info.id}: ending the call because its re-INVITE got ${outcome.reason}`);
+    console.warn(`[calls] ${call.info.id}: ending the call, its dialog is lost: ${outcome.reason}`);
     call.localEndReason ??= outcome.statusCode === 481 ? 'hung-up-remotely' : 'failed';
     call.endDetail = outcome.reason;
     void call.session.bye().catch(() => undefined);

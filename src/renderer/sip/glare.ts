@@ -44,6 +44,8 @@ export type ReinviteOutcome =
       statusCode: number | null;
       /** Failure for the call screen, such as "488 Not Acceptable Here" or "the call ended". */
       reason: string;
+      /** Set when the dialog is gone on the other end or cannot recover, so the call should end. */
+      dialogLost?: true;
     };
 
 export interface ReinviteDependencies {
@@ -68,8 +70,14 @@ export async function sendReinvite(
   dependencies: ReinviteDependencies,
 ): Promise<ReinviteOutcome> {
   for (let attempt = 0; ; attempt++) {
-    await waitForIncomingReinvite(session, dependencies.sleep);
+    const ackMissing = await waitForIncomingReinvite(session, dependencies.sleep);
     if (session.state !== SessionState.Established) return { ok: false, statusCode: null, reason: 'the call ended' };
+    if (ackMissing) {
+      // RFC 3261 §13.3.1.4: a 2xx to an INVITE whose ACK never arrives within
+      // 64 × T1 confirms the dialog, but the session should end with a BYE.
+      // sip.js would refuse every later re-INVITE of this dialog.
+      return { ok: false, statusCode: null, reason: 'the other end never acknowledged its last re-INVITE', dialogLost: true };
+    }
     const incomingOpenBefore = hasIncomingReinvite(session);
 
     let response: Core.IncomingResponseMessage;
@@ -102,12 +110,15 @@ export async function sendReinvite(
 }
 
 /**
- * Tells whether a failed re-INVITE means the dialog is gone. RFC 3261 §12.2.1.2:
- * after a 481 or 408 to a request within a dialog the UAC should terminate the
- * dialog. sip.js reports a request without any response as 408 as well.
+ * Tells whether a failed re-INVITE means the call should end: a 481 means the
+ * other end has no such dialog (RFC 3261 §12.2.1.2), or the other end's own
+ * re-INVITE never got its ACK. RFC 3261 §12.2.1.2 also lets a UAC end the
+ * dialog after a 408, but a 408 to a re-INVITE often comes from a proxy or from
+ * this end's own transaction timer while either end reconnects, and the call may
+ * then still recover, so a 408 leaves the call up with the failure shown.
  */
 export function endsDialog(outcome: ReinviteOutcome): boolean {
-  return !outcome.ok && (outcome.statusCode === 481 || outcome.statusCode === 408);
+  return !outcome.ok && (outcome.statusCode === 481 || outcome.dialogLost === true);
 }
 
 /** Tells whether the other end's re-INVITE transaction on this dialog has not ended yet. */
@@ -120,14 +131,17 @@ function hasIncomingReinvite(session: Session): boolean {
 /**
  * Waits while the other end's re-INVITE transaction is open. RFC 3261 §14.1:
  * a UA must not send a re-INVITE until an INVITE server transaction of the same
- * dialog is confirmed or terminated.
+ * dialog is confirmed or terminated. Resolves true when the transaction is still
+ * open after INCOMING_REINVITE_MAX_WAIT_MS, that is, its ACK never came.
  */
-async function waitForIncomingReinvite(session: Session, sleep: (milliseconds: number) => Promise<void>): Promise<void> {
-  for (let waited = 0; hasIncomingReinvite(session) && waited < INCOMING_REINVITE_MAX_WAIT_MS; ) {
-    if (session.state !== SessionState.Established) return;
+async function waitForIncomingReinvite(session: Session, sleep: (milliseconds: number) => Promise<void>): Promise<boolean> {
+  for (let waited = 0; hasIncomingReinvite(session); ) {
+    if (session.state !== SessionState.Established) return false;
+    if (waited >= INCOMING_REINVITE_MAX_WAIT_MS) return true;
     await sleep(INCOMING_REINVITE_POLL_MS);
     waited += INCOMING_REINVITE_POLL_MS;
   }
+  return false;
 }
 
 function retryDelayMs(response: Core.IncomingResponseMessage, dependencies: ReinviteDependencies): number | null {

@@ -1,5 +1,5 @@
 import { provisionedLine, type AppState, type ProvisionedLine, type PublicSettings } from '../../shared/app-state';
-import type { UserFacingError } from '../../shared/errors';
+import { errorMessage, type UserFacingError } from '../../shared/errors';
 import { IpcEvent, type SoftphoneBridge } from '../../shared/ipc';
 import { AudioElementOutput } from '../audio/remote-audio';
 import { Ringer } from '../audio/ringer';
@@ -13,6 +13,10 @@ import { DesktopState } from './desktop.svelte';
 import { callBackNumberOf } from './history-entry';
 import { IncomingCallAlerts } from './incoming-call-alerts';
 import { PreferencesState } from './preferences.svelte';
+
+/** Reads of the main process's state at start before the window reports the failure. */
+const STATE_READ_ATTEMPTS = 3;
+const STATE_READ_RETRY_MS = 1000;
 
 /**
  * The renderer's reactive view of the softphone: main-process state from the
@@ -103,22 +107,38 @@ export class SoftphoneStore {
     this.bridge.on(IpcEvent.IncomingCallAction, ({ callId, action }) =>
       void (action === 'answer' ? this.answer(callId) : this.decline(callId)),
     );
+    this.bridge.on(IpcEvent.PowerResumed, () => this.#engine?.reconnect('resume'));
+    this.bridge.on(IpcEvent.NetworkOnline, () => this.#engine?.reconnect('network-online'));
+    this.bridge.on(IpcEvent.NetworkOffline, () => this.#engine?.networkOffline());
     // The state is read together with the rest, so the line starts after one
     // round trip, and the dialing country, the history and Do Not Disturb are
-    // there before the first call.
+    // there before the first call. The three loads report their own failures.
     const [state] = await Promise.all([
-      this.bridge.getState(),
+      this.#readState(),
       this.preferences.load(),
       this.history.load(),
       this.desktop.load(),
     ]);
-    this.bridge.on(IpcEvent.PowerResumed, () => this.#engine?.reconnect('resume'));
-    this.bridge.on(IpcEvent.NetworkOnline, () => this.#engine?.reconnect('network-online'));
-    this.bridge.on(IpcEvent.NetworkOffline, () => this.#engine?.networkOffline());
     // A StateChanged event that arrived meanwhile carries a state at least as new as this response.
-    if (stateEvents === 0) this.#applyAppState(state);
+    if (state !== null && stateEvents === 0) this.#applyAppState(state);
     // The devices are listed once the line is starting: a call needs them only when it connects.
     void this.audio.init();
+  }
+
+  /** Reads the main process's state, trying again a few times; null, with the error shown, when every attempt failed. */
+  async #readState(): Promise<AppState | null> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.bridge.getState();
+      } catch (error) {
+        console.error(`Reading the app state failed (attempt ${attempt} of ${STATE_READ_ATTEMPTS})`, error);
+        if (attempt >= STATE_READ_ATTEMPTS) {
+          this.actionError = `The softphone could not read its state from the app: ${errorMessage(error)}. Quit the app and start it again.`;
+          return null;
+        }
+        await new Promise((resolve) => setTimeout(resolve, STATE_READ_RETRY_MS));
+      }
+    }
   }
 
   /**
