@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
 
+import { sipGrammarTables } from './build/sip-grammar-tables';
 import packageJson from './package.json';
 
 /** `Name/version` sent as the SIP User-Agent, matching the platform's X-User-Agent. */
@@ -25,7 +26,7 @@ export default defineConfig({
   },
   preload: {},
   renderer: {
-    plugins: [svelte()],
+    plugins: [svelte(), sipGrammarTables()],
     define: { __APP_USER_AGENT__: JSON.stringify(appUserAgent) },
     build: {
       // Every byte of the renderer is the app's own: no inline data URLs, so the
