@@ -15,7 +15,7 @@ import {
   SETTINGS_FILE_NAME,
 } from '../../src/main/settings';
 import { createSoftphoneService } from '../../src/main/softphone-service';
-import { silentLogger } from '../../src/main/logger';
+import { silentLogger, type Logger } from '../../src/main/logger';
 import { createMemoryCredentialStore, createRecordingLogger, createTempDir, removeDir } from './helpers';
 
 let dir: string;
@@ -101,18 +101,22 @@ describe('platform base URL', () => {
   });
 });
 
+/** A service on the test folder with an in-memory keychain and no network. */
+function createOfflineService(logger: Logger) {
+  return createSoftphoneService({
+    fetch: () => Promise.reject(new Error('no network in this test')),
+    credentialStore: createMemoryCredentialStore(),
+    settingsDir: dir,
+    appName: 'RCSoftphone',
+    appVersion: '0.1.0',
+    now: Date.now,
+    logger,
+  });
+}
+
 describe('instance id', () => {
   it('stays the same across two services on one folder', async () => {
-    const create = () =>
-      createSoftphoneService({
-        fetch: () => Promise.reject(new Error('no network in this test')),
-        credentialStore: createMemoryCredentialStore(),
-        settingsDir: dir,
-        appName: 'RCSoftphone',
-        appVersion: '0.1.0',
-        now: Date.now,
-        logger: silentLogger,
-      });
+    const create = () => createOfflineService(silentLogger);
 
     const first = create();
     await first.ready;
@@ -199,15 +203,7 @@ describe('data file that is no regular file', () => {
     const path = join(dir, SETTINGS_FILE_NAME);
     execFileSync('mkfifo', [path]);
     const logger = createRecordingLogger();
-    const service = createSoftphoneService({
-      fetch: () => Promise.reject(new Error('no network in this test')),
-      credentialStore: createMemoryCredentialStore(),
-      settingsDir: dir,
-      appName: 'RCSoftphone',
-      appVersion: '0.1.0',
-      now: Date.now,
-      logger,
-    });
+    const service = createOfflineService(logger);
 
     await withinTwoSeconds(service.ready);
 
