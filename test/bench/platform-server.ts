@@ -17,6 +17,7 @@
  *   PlatformServer: url, close(), requests, count(path, method?), inject(fault), clearFaults(),
  *     setUser(ownerId, patch), setAuthorizeAs(ownerId | null), revokeSessions(ownerId),
  *     tokens.issuedAccess() / issuedRefresh() / revoked() / ownerOf(token)
+ *   bearerOwner(platform, request) -> the owner of a request's bearer token, or null
  *   platformError(status, errorCode, message, parameter?) -> { status, body } (REST API error)
  *   oauthError(status, error, errorCode, message) -> { status, body } (OAuth endpoint error)
  *   provisionError(code, parameterName?) -> { status, body } for each documented sip-provision code
@@ -208,6 +209,12 @@ export interface ErrorResponse<Body> {
 // ---------------------------------------------------------------------------
 // Error body builders
 // ---------------------------------------------------------------------------
+
+/** Owner of the bearer token a recorded request carried, or null when it carried none this server issued. */
+export function bearerOwner(platform: PlatformServer, request: RecordedRequest): string | null {
+  const authorization = request.headers.authorization ?? '';
+  return platform.tokens.ownerOf(authorization.replace(/^Bearer /, ''));
+}
 
 /** Builds a REST API error: `{errorCode, message, errors: [{errorCode, message, parameterName?}]}`. */
 export function platformError(

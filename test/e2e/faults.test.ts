@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { bearerOwner } from '../bench/platform-server';
 import { aorOf, benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { dial, signInWithJwt, waitForCallStatus, waitForIdle, waitForRegistered } from '../bench/softphone-ui';
@@ -102,7 +103,7 @@ describe('faults during a call on the bench', () => {
     const dataBefore = await Promise.all([storedData(a), storedData(b)]);
     expect(dataBefore[0].keychain).toEqual(['oauth-tokens', 'signed-in-user', 'sip-profile']);
     expect(dataBefore[1].keychain).toEqual(['oauth-tokens', 'signed-in-user', 'sip-profile']);
-    const provisionsBefore = bench.platform.count(PROVISION_PATH);
+    const requestsBefore = bench.platform.requests.length;
     const answeredInvites = () => (bench.kamailio.log().match(/reply 200 OK to INVITE /g) ?? []).length;
     const answeredInvitesBefore = answeredInvites();
 
@@ -119,7 +120,12 @@ describe('faults during a call on the bench', () => {
     const dataAfter = await Promise.all([storedData(a), storedData(b)]);
     expect(dataAfter).toEqual(dataBefore);
     // Reconnecting to the same proxy needs no new SIP credentials: at most one provisioning request per phone.
-    expect(bench.platform.count(PROVISION_PATH) - provisionsBefore).toBeLessThanOrEqual(2);
+    const provisions = bench.platform.requests.slice(requestsBefore).filter((request) => request.path === PROVISION_PATH);
+    for (const line of [lines.caller, lines.callee]) {
+      const own = provisions.filter((request) => bearerOwner(bench.platform, request) === line.ownerId);
+      expect(own.length, line.name).toBeLessThanOrEqual(1);
+    }
+    expect(provisions.length).toBeLessThanOrEqual(2);
     await waitForCallStatus(a.page, 'established');
     await waitForCallStatus(b.page, 'established');
     // Each phone refreshes the dialog with a re-INVITE once it is registered

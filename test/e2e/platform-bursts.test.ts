@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CredentialAccount } from '../../src/main/credential-store';
-import { platformError, type RecordedRequest } from '../bench/platform-server';
+import { bearerOwner, platformError, type RecordedRequest } from '../bench/platform-server';
 import { aorOf, benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
@@ -68,10 +68,8 @@ describe('platform 429 and 500 bursts with two softphones', () => {
     await bench?.stop();
   });
 
-  /** Owner of the bearer token a recorded request carried, or null. */
   function ownerOfRequest(request: RecordedRequest): string | null {
-    const authorization = request.headers.authorization ?? '';
-    return bench.platform.tokens.ownerOf(authorization.replace(/^Bearer /, ''));
+    return bearerOwner(bench.platform, request);
   }
 
   it('keeps both lines and provisions again after the burst', { timeout: RECOVERY_TIMEOUT_MS + 60_000 }, async () => {
