@@ -5,8 +5,9 @@ import { parseDialLink } from '../../src/main/protocol-links';
 import { IpcEvent } from '../../src/shared/ipc';
 import { readAudioPackets } from '../bench/peer-connection-probe';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
-import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { callCard, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
+import { startRegisteredPhones } from '../bench/registered-phones';
+import type { SoftphoneInstance } from '../bench/softphone-instance';
+import { callCard, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 
 const POLL = { timeout: 10_000 };
 
@@ -46,14 +47,7 @@ describe('dialing', () => {
 
   beforeAll(async () => {
     bench = await startSoftphoneBench([alice, bob]);
-    [a, b] = await Promise.all([
-      startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
-      startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
-    ]);
-    await signInAndRegister(bench.platform.url, [
-      { page: a.page, line: alice },
-      { page: b.page, line: bob },
-    ]);
+    [a, b] = await startRegisteredPhones(bench, [alice, bob]);
   });
 
   afterAll(async () => {

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_HISTORY_FILE_NAME } from '../../src/main/call-history';
 import type { CallHistoryEntry } from '../../src/shared/call-history';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
-import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
+import { startRegisteredPhones } from '../bench/registered-phones';
+import type { SoftphoneInstance } from '../bench/softphone-instance';
+import { dial, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 
 const POLL = { timeout: 10_000 };
 
@@ -36,14 +37,7 @@ describe('call history and incoming-call notifications', () => {
 
   beforeAll(async () => {
     bench = await startSoftphoneBench([alice, bob]);
-    [a, b] = await Promise.all([
-      startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
-      startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
-    ]);
-    await signInAndRegister(bench.platform.url, [
-      { page: a.page, line: alice },
-      { page: b.page, line: bob },
-    ]);
+    [a, b] = await startRegisteredPhones(bench, [alice, bob]);
   });
 
   afterAll(async () => {
