@@ -1,3 +1,4 @@
+import { errorMessage } from '../shared/errors';
 import type { KeytarBackend } from './credential-store';
 
 /** A keytar call sent from the main process to the keychain worker process. */
@@ -12,7 +13,10 @@ export type KeytarRequest =
  */
 export type KeytarResponse = { id: number; ok: true; value: string | boolean | null } | { id: number; ok: false; message: string };
 
-/** Runs one request on `keytar` and returns the reply; never throws. */
+/**
+ * Runs one request on `keytar` and resolves with the reply, which carries a
+ * keytar error as its message. Resolves with null when `message` is not a request.
+ */
 export async function handleKeytarRequest(keytar: KeytarBackend, message: unknown): Promise<KeytarResponse | null> {
   const request = parseKeytarRequest(message);
   if (request === null) {
@@ -30,7 +34,7 @@ export async function handleKeytarRequest(keytar: KeytarBackend, message: unknow
         return { id: request.id, ok: true, value: await keytar.deletePassword(request.service, request.account) };
     }
   } catch (error) {
-    return { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+    return { id: request.id, ok: false, message: errorMessage(error) };
   }
 }
 

@@ -45,7 +45,7 @@ export function benchLine(index: number, name: string): BenchLine {
 }
 
 
-/** The line's address of record on the bench, as Kamailio's location table knows it. */
+/** Returns the line's address of record on the bench, the key of Kamailio's location table. */
 export function aorOf(line: BenchLine): string {
   return `sip:${line.username}@${BENCH_DOMAIN}`;
 }

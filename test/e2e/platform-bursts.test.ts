@@ -172,7 +172,7 @@ describe('platform 429 and 500 bursts with two softphones', () => {
         if ((request.status ?? 0) >= 500) expect(gap, `${line.name}: wait after ${request.status}`).toBeGreaterThanOrEqual(FIRST_BACKOFF_MIN_MS);
       }
 
-      // The keychain holds this user's newest refresh token, still valid on the platform.
+      // The keychain contains this user's newest refresh token, still valid on the platform.
       const stored = (await keytar.getPassword(phone.keychainService, CredentialAccount.OAuthTokens)) ?? '';
       const newestRefresh = bench.platform.tokens.issuedRefresh().findLast((token) => bench.platform.tokens.ownerOf(token) === line.ownerId);
       expect(newestRefresh, line.name).toBeDefined();

@@ -490,13 +490,13 @@ describe('background refresh', () => {
 describe('keychain write retry', () => {
   const STORE_FAILED = 'Could not store the refreshed tokens in the keychain';
 
-  /** Makes the store reject token writes while `refusing.value` is true; returns the write attempts. */
-  function refuseTokenWrites(harness: Harness, refusing: { value: boolean }): string[] {
+  /** Makes the store reject token writes while `failing.value` is true; returns the write attempts. */
+  function failTokenWrites(harness: Harness, failing: { value: boolean }): string[] {
     const attempts: string[] = [];
     const write = harness.store.set.bind(harness.store);
     harness.store.set = async (account, secret) => {
       attempts.push(account);
-      if (refusing.value) throw new Error('The session wrapping the secret does not exist');
+      if (failing.value) throw new Error('The session wrapping the secret does not exist');
       await write(account, secret);
     };
     return attempts;
@@ -507,8 +507,8 @@ describe('keychain write retry', () => {
     await harness.auth.signInWithJwt(ALICE.jwtCredential);
     const outcomes: unknown[] = [];
     harness.auth.onTokenStorage((error) => outcomes.push(error));
-    const refusing = { value: true };
-    const attempts = refuseTokenWrites(harness, refusing);
+    const failing = { value: true };
+    const attempts = failTokenWrites(harness, failing);
 
     await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
     await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(1);
@@ -524,7 +524,7 @@ describe('keychain write retry', () => {
     await vi.advanceTimersByTimeAsync(59_000);
     expect(attempts).toHaveLength(2);
 
-    refusing.value = false;
+    failing.value = false;
     await vi.advanceTimersByTimeAsync(1_000);
     expect(attempts).toHaveLength(3);
     await expect.poll(() => outcomes.length).toBe(3);
@@ -542,7 +542,7 @@ describe('keychain write retry', () => {
   it('caps the retry interval at 15 minutes', async () => {
     const harness = await setUp({ fakeTimers: true });
     await harness.auth.signInWithJwt(ALICE.jwtCredential);
-    const attempts = refuseTokenWrites(harness, { value: true });
+    const attempts = failTokenWrites(harness, { value: true });
 
     await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
     await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(1);
@@ -565,7 +565,7 @@ describe('keychain write retry', () => {
   it('stops retrying after sign-out', async () => {
     const harness = await setUp({ fakeTimers: true });
     await harness.auth.signInWithJwt(ALICE.jwtCredential);
-    const attempts = refuseTokenWrites(harness, { value: true });
+    const attempts = failTokenWrites(harness, { value: true });
     await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
     await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(1);
 
@@ -579,14 +579,14 @@ describe('keychain write retry', () => {
   it('writes the newest tokens on retry', async () => {
     const harness = await setUp({ fakeTimers: true });
     await harness.auth.signInWithJwt(ALICE.jwtCredential);
-    const refusing = { value: true };
-    refuseTokenWrites(harness, refusing);
+    const failing = { value: true };
+    failTokenWrites(harness, failing);
     await vi.advanceTimersByTimeAsync(ACCESS_TTL_MS - REFRESH_MARGIN_MS);
     await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(1);
 
     await harness.auth.refresh();
     await expect.poll(() => harness.logCount(STORE_FAILED)).toBe(2);
-    refusing.value = false;
+    failing.value = false;
     // The refresh's write is the second failure in a row, so its retry waits 60 s.
     await vi.advanceTimersByTimeAsync(60_000);
 

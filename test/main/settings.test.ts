@@ -101,7 +101,7 @@ describe('platform base URL', () => {
   });
 });
 
-/** A service on the test folder with an in-memory keychain and no network. */
+/** Creates a service on the test folder with an in-memory keychain and no network. */
 function createOfflineService(logger: Logger) {
   return createSoftphoneService({
     fetch: () => Promise.reject(new Error('no network in this test')),

@@ -113,9 +113,9 @@ export async function sendReinvite(
  * Tells whether a failed re-INVITE means the call should end: a 481 means the
  * other end has no such dialog (RFC 3261 §12.2.1.2), or the other end's own
  * re-INVITE never got its ACK. RFC 3261 §12.2.1.2 also lets a UAC end the
- * dialog after a 408, but a 408 to a re-INVITE often comes from a proxy or from
- * this end's own transaction timer while either end reconnects, and the call may
- * then still recover, so a 408 leaves the call up with the failure shown.
+ * dialog after a 408. A 408 to a re-INVITE often comes from a proxy or from
+ * this end's own transaction timer while either end reconnects, and the call
+ * may still recover, so a 408 leaves the call up with the failure shown.
  */
 export function endsDialog(outcome: ReinviteOutcome): boolean {
   return !outcome.ok && (outcome.statusCode === 481 || outcome.dialogLost === true);
