@@ -7,6 +7,7 @@ import {
   NO_DIALING_CONTEXT,
   parseDialTarget,
   resolveDialingContext,
+  toAsciiDigits,
   type DialingContext,
 } from '../../src/renderer/sip/dial-target';
 
@@ -182,6 +183,42 @@ describe('cleanPastedNumber', () => {
     const pasted = '650-555-0100 or 650-555-0101';
 
     expect(cleanPastedNumber(pasted, US)).toBe(pasted);
+  });
+});
+
+/** Reads each decimal digit (category Nd) of the runtime's ICU numbering systems with its value, as Intl.NumberFormat writes them. */
+function icuDigitValues(): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const numberingSystem of Intl.supportedValuesOf('numberingSystem')) {
+    const format = new Intl.NumberFormat(`en-u-nu-${numberingSystem}`, { useGrouping: false });
+    // Algorithmic systems such as Roman numerals fall back to another system.
+    if (format.resolvedOptions().numberingSystem !== numberingSystem) continue;
+
+    for (let value = 0; value <= 9; value += 1) {
+      const digit = format.format(value);
+      // Systems such as hanidec use letter-like numerals (category Nl), which are not decimal digits.
+      if ([...digit].length === 1 && /^\p{Nd}$/u.test(digit)) values.set(digit, String(value));
+    }
+  }
+  return values;
+}
+
+describe('toAsciiDigits', () => {
+  it('reads every ICU decimal digit', () => {
+    const values = icuDigitValues();
+    expect(values.size).toBeGreaterThan(500);
+    for (const [digit, value] of values) {
+      expect(toAsciiDigits(digit), `U+${digit.codePointAt(0)!.toString(16)}`).toBe(value);
+    }
+  });
+
+  it('reads adjacent runs of digits', () => {
+    // Mathematical bold, double-struck, sans-serif, sans-serif bold and monospace digits follow each other.
+    expect(toAsciiDigits('\u{1D7CE}\u{1D7D7}\u{1D7D8}\u{1D7FF}')).toBe('0909');
+  });
+
+  it('keeps other characters', () => {
+    expect(toAsciiDigits('+1 (٦٥٠) 555-०१००; ext=x')).toBe('+1 (650) 555-0100; ext=x');
   });
 });
 

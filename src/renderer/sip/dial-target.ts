@@ -67,13 +67,7 @@ const SIP_URI = /^sips?:[^@\s<>"]+@[A-Za-z0-9.\-[\]:]+$/i;
 const SIP_SCHEME = /^sips?:/i;
 const TEL_SCHEME = /^tel:/i;
 const DECIMAL_DIGIT = /\p{Nd}/gu;
-
-/**
- * Value of each decimal digit (Unicode category Nd) of the numbering systems
- * in the runtime's ICU data: Arabic-Indic, Persian, Devanagari, Bengali, Thai,
- * full-width and the others. ASCII digits map to themselves.
- */
-const DECIMAL_DIGIT_VALUES: ReadonlyMap<string, string> = decimalDigitValues();
+const ONE_DECIMAL_DIGIT = /^\p{Nd}$/u;
 
 /**
  * Turns what the user typed into the INVITE's request-URI and the text shown for
@@ -119,12 +113,11 @@ export function parseDialTarget(input: string, domain: string, context: DialingC
 }
 
 /**
- * Replaces each Unicode decimal digit, such as Arabic-Indic "٣" or Devanagari
- * "३", with its ASCII digit. Other characters, and digits of scripts newer
- * than the runtime's ICU data, stay as they are.
+ * Replaces each Unicode decimal digit (category Nd), such as Arabic-Indic "٣"
+ * or Devanagari "३", with its ASCII digit. Other characters stay as they are.
  */
 export function toAsciiDigits(text: string): string {
-  return text.replace(DECIMAL_DIGIT, (digit) => DECIMAL_DIGIT_VALUES.get(digit) ?? digit);
+  return text.replace(DECIMAL_DIGIT, (digit) => String(decimalDigitValue(digit)));
 }
 
 /**
@@ -189,24 +182,16 @@ function sipUri(user: string, domain: string): string {
   return `sip:${user.replaceAll('#', '%23')}@${domain}`;
 }
 
-function decimalDigitValues(): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const numberingSystem of Intl.supportedValuesOf('numberingSystem')) {
-    let format: Intl.NumberFormat;
-    try {
-      format = new Intl.NumberFormat(`en-u-nu-${numberingSystem}`, { useGrouping: false });
-    } catch {
-      continue;
-    }
-    // Algorithmic systems such as Roman numerals fall back to another system or give no single digit.
-    if (format.resolvedOptions().numberingSystem !== numberingSystem) continue;
-
-    for (let value = 0; value <= 9; value += 1) {
-      const digit = format.format(value);
-      if ([...digit].length === 1 && /^\p{Nd}$/u.test(digit)) values.set(digit, String(value));
-    }
-  }
-  return values;
+/**
+ * Returns the value of a decimal digit. Unicode encodes the decimal digits of
+ * each script as a contiguous run of ten, zero first, so the value is the
+ * distance from the start of the surrounding Nd characters, modulo 10.
+ */
+function decimalDigitValue(digit: string): number {
+  const codePoint = digit.codePointAt(0)!;
+  let start = codePoint;
+  while (start > 0 && ONE_DECIMAL_DIGIT.test(String.fromCodePoint(start - 1))) start -= 1;
+  return (codePoint - start) % 10;
 }
 
 function localeRegion(locale: string | null): string | null {
