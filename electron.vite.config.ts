@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
 
+import { earlySipSocketScript } from './build/early-sip-socket-script';
 import { sipGrammarTables } from './build/sip-grammar-tables';
 import packageJson from './package.json';
 
@@ -26,7 +27,7 @@ export default defineConfig({
   },
   preload: {},
   renderer: {
-    plugins: [svelte(), sipGrammarTables()],
+    plugins: [svelte(), sipGrammarTables(), earlySipSocketScript()],
     define: { __APP_USER_AGENT__: JSON.stringify(appUserAgent) },
     build: {
       // Every byte of the renderer is the app's own: no inline data URLs, so the

@@ -31,11 +31,12 @@ export interface BenchBrowser {
 }
 
 /**
- * Starts Chromium with its own profile and with HOME, TMPDIR and the XDG folders
- * inside a temporary folder, because Chromium writes outside its profile
- * (crash reports, nssdb, dconf).
+ * Starts Chromium with HOME, TMPDIR and the XDG folders inside a temporary
+ * folder, because Chromium writes outside its profile (crash reports, nssdb,
+ * dconf). The profile is temporary too unless `profileDir` names one that
+ * outlives the browser, as Electron keeps a window's storage in userData.
  */
-export async function launchBenchChromium(extraArgs: string[] = []): Promise<BenchBrowser> {
+export async function launchBenchChromium(extraArgs: string[] = [], profileDir?: string): Promise<BenchBrowser> {
   const root = await mkdtemp(join(tmpdir(), 'softphone-chromium-'));
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -47,7 +48,7 @@ export async function launchBenchChromium(extraArgs: string[] = []): Promise<Ben
     XDG_DATA_HOME: join(root, 'data'),
   };
 
-  const context = await chromium.launchPersistentContext(join(root, 'profile'), {
+  const context = await chromium.launchPersistentContext(profileDir ?? join(root, 'profile'), {
     executablePath: CHROMIUM_PATH,
     headless: true,
     ignoreHTTPSErrors: true,

@@ -22,14 +22,28 @@ export function installRegisteredMark(): void {
   });
 }
 
-/** Milliseconds from DOMContentLoaded to the Registered mark. */
-export async function pageReadyToRegisteredMs(page: Page): Promise<number> {
-  await page.locator('.registration[data-status="registered"]').waitFor({ timeout: 15_000 });
+/** How often the bench asks the page whether the Registered mark is set. */
+const REGISTERED_POLL_MS = 100;
 
-  return page.evaluate(() => {
-    const marks = (window as unknown as { __benchMarks: Record<string, number> }).__benchMarks;
-    const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-    if (marks.registered === undefined) throw new Error('The Registered mark was not recorded');
-    return marks.registered - navigation.domContentLoadedEventEnd;
-  });
+/**
+ * Milliseconds from DOMContentLoaded to the Registered mark.
+ *
+ * The bench reads the mark with one small `page.evaluate` per poll and no
+ * Playwright locator: a locator loads Playwright's injected script into the
+ * reloaded page and polls the DOM from inside it, about 15 ms of the renderer's
+ * main thread that would land in the measured span.
+ */
+export async function pageReadyToRegisteredMs(page: Page, timeoutMs = 15_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const span = await page.evaluate(() => {
+      const marks = (window as unknown as { __benchMarks?: Record<string, number> }).__benchMarks;
+      const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      if (marks?.registered === undefined || navigation === undefined) return null;
+      return marks.registered - navigation.domContentLoadedEventEnd;
+    });
+    if (span !== null) return span;
+    if (Date.now() > deadline) throw new Error(`The page showed no Registered badge within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, REGISTERED_POLL_MS));
+  }
 }

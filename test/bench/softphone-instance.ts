@@ -107,7 +107,8 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
 
   let browser: BenchBrowser | null = null;
   try {
-    browser = await launchBenchChromium();
+    // The renderer's storage lives in the data folder, as Electron keeps it in userData.
+    browser = await launchBenchChromium([], join(dataDir, 'chromium-profile'));
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     const { context } = browser;
     openTab = async (url) => {

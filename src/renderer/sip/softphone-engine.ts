@@ -36,6 +36,8 @@ export interface SoftphoneEngineOptions {
    * The caller decides which lines to keep. Without it, sip.js logs nowhere.
    */
   sipLog?: LogConnector;
+  /** Where the SIP transport remembers the server it reached, for the next start's early socket. */
+  sipServerStorage?: Storage;
 }
 
 /**
@@ -63,7 +65,7 @@ export class SoftphoneEngine {
     this.#registration = new RegistrationController({
       createUserAgent: (server, onDisconnect) =>
         new UserAgent({
-          ...buildUserAgentOptions(profile, options.identity, server, this.#microphone.mediaStreamFactory),
+          ...buildUserAgentOptions(profile, options.identity, server, this.#microphone.mediaStreamFactory, options.sipServerStorage),
           ...(options.sipLog === undefined ? {} : { logLevel: 'debug' as const, logConnector: options.sipLog }),
           delegate: {
             onInvite: (invitation) => this.#calls.receive(invitation),

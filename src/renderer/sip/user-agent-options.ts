@@ -3,6 +3,8 @@ import { SIPExtension, UserAgent, type UserAgentOptions, type Web } from 'sip.js
 import type { SipProfile } from '../../shared/sip-profile';
 import { createCallSessionDescriptionHandlerFactory } from './call-session-description-handler';
 import { DEFAULT_ICE_GATHERING_BOUNDS } from './ice-gathering';
+import { rememberSipServer } from './early-sip-socket';
+import { SipWebSocketTransport, type SipWebSocketTransportOptions } from './websocket-transport';
 
 /** Identity of this app in SIP and in RingCentral's extra headers. */
 export interface SoftphoneIdentity {
@@ -61,6 +63,8 @@ export function buildUserAgentOptions(
   server: string,
   /** Where calls get their microphone stream; a new getUserMedia per call when absent. */
   mediaStreamFactory?: Web.MediaStreamFactory,
+  /** Where the transport remembers the server it reached, for the next start's early socket. */
+  sipServerStorage?: Storage,
 ): UserAgentOptions {
   const aor = addressOfRecord(profile);
   const uri = UserAgent.makeURI(aor);
@@ -68,10 +72,13 @@ export function buildUserAgentOptions(
 
   return {
     uri,
+    transportConstructor: SipWebSocketTransport,
     transportOptions: {
       server: webSocketServerUrl(server),
       connectionTimeout: 5,
-    },
+      // A function, so that sip.js's debug dump of the options (JSON) leaves the storage out.
+      rememberServer: sipServerStorage === undefined ? undefined : (url) => rememberSipServer(sipServerStorage, url),
+    } satisfies SipWebSocketTransportOptions,
     authorizationUsername: profile.authorizationId,
     authorizationPassword: profile.password,
     instanceId: identity.instanceId,

@@ -6,6 +6,7 @@ import { Ringer } from '../audio/ringer';
 import { formatDialString, resolveDialingContext, type DialingContext } from '../sip/dial-target';
 import type { SipProfile } from '../../shared/sip-profile';
 import type { RegistrationState } from '../sip/registration-state';
+import { forgetSipServer } from '../sip/early-sip-socket';
 import { SoftphoneEngine, type CallInfo } from '../sip/softphone-engine';
 import { AudioDevicesState } from './audio-devices.svelte';
 import { CallHistoryState } from './call-history.svelte';
@@ -352,6 +353,8 @@ export class SoftphoneStore {
     }
 
     if (line === null) {
+      // Signed out: the next start opens no early WebSocket.
+      if (typeof localStorage !== 'undefined') forgetSipServer(localStorage);
       this.registration = { status: 'unregistered' };
       this.calls = [];
       this.desktop.reportPhoneStatus(this.registration, this.calls);
@@ -373,6 +376,7 @@ export class SoftphoneStore {
       audioConstraints: () => this.audio.microphoneConstraints(),
       dialingContext: () => this.dialingContext,
       sipLog: this.desktop.forwardSipLog,
+      sipServerStorage: typeof localStorage === 'undefined' ? undefined : localStorage,
     });
 
     engine.subscribe(() => {

@@ -1,0 +1,10 @@
+// Runs as a classic script in the page's head, before the main bundle, and opens
+// the SIP server's WebSocket early (see ../sip/early-sip-socket.ts).
+import { openEarlySipSocket } from '../sip/early-sip-socket';
+
+try {
+  openEarlySipSocket(window.localStorage);
+} catch (error) {
+  // The page still starts: the SIP transport opens its own WebSocket.
+  console.warn('Could not open the early SIP WebSocket', error);
+}

@@ -1,0 +1,118 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+import type { CDPSession, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { LAST_SIP_SERVER_KEY } from '../../src/renderer/sip/early-sip-socket';
+import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
+import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
+import { signInWithJwt, waitForRegistered } from '../bench/softphone-ui';
+
+/** One WebSocket the page created, as Chromium's DevTools protocol reports it. */
+interface CreatedSocket {
+  url: string;
+  /** The script whose code constructed it (the innermost frame of the stack). */
+  script: string;
+}
+
+/** Records the WebSockets the page creates, including those of scripts that run before any init script could wrap `WebSocket`. */
+async function watchWebSockets(page: Page): Promise<{ created: CreatedSocket[]; closed: string[]; cdp: CDPSession }> {
+  const cdp = await page.context().newCDPSession(page);
+  const created: CreatedSocket[] = [];
+  const closed: string[] = [];
+  const urls = new Map<string, string>();
+  cdp.on('Network.webSocketCreated', (event) => {
+    urls.set(event.requestId, event.url);
+    const frame = event.initiator?.stack?.callFrames[0];
+    created.push({ url: event.url, script: frame?.url ?? '' });
+  });
+  cdp.on('Network.webSocketClosed', (event) => closed.push(urls.get(event.requestId) ?? '?'));
+  await cdp.send('Network.enable');
+  return { created, closed, cdp };
+}
+
+function rememberedServer(page: Page): Promise<string | null> {
+  return page.evaluate((key) => localStorage.getItem(key), LAST_SIP_SERVER_KEY);
+}
+
+/** A TCP port on 127.0.0.1 with nothing listening. */
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('WebSocket opened before the bundle loads', () => {
+  const line = benchLine(41, 'Early Bench');
+  let bench: SoftphoneBench;
+  let phone: SoftphoneInstance;
+  let aor: string;
+
+  beforeAll(async () => {
+    bench = await startSoftphoneBench([line]);
+    aor = `sip:${line.username}@${bench.kamailio.domain}`;
+    phone = await startSoftphoneInstance({ name: 'early', rendererUrl: bench.renderer.url });
+    await signInWithJwt(phone.page, bench.platform.url, line.jwtCredential);
+    await waitForRegistered(phone.page);
+  }, 60_000);
+
+  afterAll(async () => {
+    await phone?.quit();
+    await phone?.close();
+    await bench?.stop();
+  });
+
+  it('registers over the socket the head script opened, with no second connection', async () => {
+    expect(await rememberedServer(phone.page)).toBe(bench.kamailio.wssUrl);
+
+    const sockets = await watchWebSockets(phone.page);
+    try {
+      await phone.page.reload();
+      await waitForRegistered(phone.page);
+
+      expect(sockets.created).toEqual([{ url: bench.kamailio.wssUrl, script: expect.stringMatching(/\/assets\/early-sip-socket\.js$/) }]);
+      await expect.poll(() => bench.kamailio.contacts(aor)).toHaveLength(1);
+    } finally {
+      await sockets.cdp.detach();
+    }
+  });
+
+  it('closes an early socket to a server the profile no longer names, and registers at the right one', async () => {
+    const stale = `wss://127.0.0.1:${await unusedPort()}`;
+    await phone.page.evaluate(([key, url]) => localStorage.setItem(key, url), [LAST_SIP_SERVER_KEY, stale] as const);
+
+    const sockets = await watchWebSockets(phone.page);
+    try {
+      await phone.page.reload();
+      await waitForRegistered(phone.page);
+
+      expect(sockets.created.map((socket) => socket.url)).toEqual([stale, bench.kamailio.wssUrl]);
+      expect(sockets.created[0]!.script).toMatch(/\/assets\/early-sip-socket\.js$/);
+      await expect.poll(() => sockets.closed).toContain(stale);
+      expect(await rememberedServer(phone.page)).toBe(bench.kamailio.wssUrl);
+      await expect.poll(() => bench.kamailio.contacts(aor)).toHaveLength(1);
+    } finally {
+      await sockets.cdp.detach();
+    }
+  });
+
+  it('forgets the server on sign-out, so a signed-out start opens no WebSocket', async () => {
+    await phone.page.getByRole('button', { name: 'Sign out' }).click();
+    await phone.page.getByRole('button', { name: 'Sign in with browser' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => rememberedServer(phone.page)).toBeNull();
+    await expect.poll(() => bench.kamailio.contacts(aor)).toEqual([]);
+
+    const sockets = await watchWebSockets(phone.page);
+    try {
+      await phone.page.reload();
+      await phone.page.getByRole('button', { name: 'Sign in with browser' }).waitFor({ timeout: 10_000 });
+      // The head script runs during parsing, so by the time the signed-out screen shows, it has decided.
+      expect(sockets.created).toEqual([]);
+    } finally {
+      await sockets.cdp.detach();
+    }
+  });
+});

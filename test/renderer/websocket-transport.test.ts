@@ -1,0 +1,356 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { TransportState, type Core } from 'sip.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+
+import {
+  claimEarlySipSocket,
+  forgetSipServer,
+  LAST_SIP_SERVER_KEY,
+  openEarlySipSocket,
+  rememberSipServer,
+} from '../../src/renderer/sip/early-sip-socket';
+import { SipWebSocketTransport, type SipWebSocketTransportOptions } from '../../src/renderer/sip/websocket-transport';
+
+const execFileAsync = promisify(execFile);
+
+const REGISTER = 'REGISTER sip:sip.example.invalid SIP/2.0\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n';
+
+const silentLogger = { error() {}, warn() {}, log() {}, debug() {} } as unknown as Core.Logger;
+
+/** A SIP-over-WebSocket server on 127.0.0.1 with a self-signed certificate. */
+interface TlsWebSocketServer {
+  url: string;
+  connections: ServerSocket[];
+  protocols: string[];
+  received: string[];
+  close(): Promise<void>;
+}
+
+let folder: string;
+let certificate: Buffer;
+let key: Buffer;
+
+/** The `ws` client, trusting the test certificate. Its constructor has the browser's shape. */
+class TrustingWebSocket extends WebSocket {
+  constructor(url: string, protocols: string) {
+    super(url, protocols, { ca: certificate });
+  }
+}
+const WebSocketImpl = TrustingWebSocket as unknown as NonNullable<SipWebSocketTransportOptions['WebSocketImpl']>;
+
+async function startServer(): Promise<TlsWebSocketServer> {
+  const https: HttpsServer = createHttpsServer({ cert: certificate, key });
+  const wss = new WebSocketServer({ server: https, handleProtocols: (offered) => (offered.has('sip') ? 'sip' : false) });
+  const server: TlsWebSocketServer = {
+    url: '',
+    connections: [],
+    protocols: [],
+    received: [],
+    async close() {
+      for (const connection of server.connections) connection.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => https.close(() => resolve()));
+    },
+  };
+  wss.on('connection', (socket) => {
+    server.connections.push(socket);
+    server.protocols.push(socket.protocol);
+    socket.on('message', (data) => server.received.push(String(data)));
+  });
+  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+  server.url = `wss://127.0.0.1:${(https.address() as AddressInfo).port}`;
+  return server;
+}
+
+function memoryStorage(): Storage {
+  const items = new Map<string, string>();
+  return {
+    get length() {
+      return items.size;
+    },
+    clear: () => items.clear(),
+    getItem: (name) => items.get(name) ?? null,
+    key: (index) => [...items.keys()][index] ?? null,
+    removeItem: (name) => void items.delete(name),
+    setItem: (name, value) => void items.set(name, String(value)),
+  };
+}
+
+function transportTo(url: string, extra: Partial<SipWebSocketTransportOptions> = {}) {
+  const transport = new SipWebSocketTransport(silentLogger, {
+    server: url,
+    connectionTimeout: 5,
+    WebSocketImpl,
+    earlySocketHolder: {},
+    ...extra,
+  });
+  const states: TransportState[] = [];
+  const messages: string[] = [];
+  const disconnects: Array<Error | undefined> = [];
+  let connects = 0;
+  transport.stateChange.addListener((state) => states.push(state));
+  transport.onMessage = (message) => messages.push(message);
+  transport.onDisconnect = (error) => disconnects.push(error);
+  transport.onConnect = () => (connects += 1);
+  return { transport, states, messages, disconnects, connects: () => connects };
+}
+
+async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+beforeAll(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'ws-transport-'));
+  await execFileAsync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', join(folder, 'key.pem'), '-out', join(folder, 'cert.pem'),
+  ]);
+  certificate = await readFile(join(folder, 'cert.pem'));
+  key = await readFile(join(folder, 'key.pem'));
+});
+
+afterAll(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe('SipWebSocketTransport', () => {
+  let server: TlsWebSocketServer;
+  const transports: SipWebSocketTransport[] = [];
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  afterEach(async () => {
+    await Promise.all(transports.splice(0).map((transport) => transport.dispose()));
+    server.connections.length = 0;
+    server.protocols.length = 0;
+    server.received.length = 0;
+  });
+
+  function track<T extends { transport: SipWebSocketTransport }>(subject: T): T {
+    transports.push(subject.transport);
+    return subject;
+  }
+
+  it('connects with the sip subprotocol and carries SIP both ways', async () => {
+    const remembered: string[] = [];
+    const subject = track(transportTo(server.url, { rememberServer: (url) => remembered.push(url) }));
+    expect(subject.transport.protocol).toBe('WSS');
+
+    await subject.transport.connect();
+    expect(subject.transport.isConnected()).toBe(true);
+    expect(subject.states).toEqual([TransportState.Connecting, TransportState.Connected]);
+    expect(subject.connects()).toBe(1);
+    expect(server.protocols).toEqual(['sip']);
+    expect(remembered).toEqual([server.url]);
+
+    await subject.transport.send(REGISTER);
+    await waitUntil(() => server.received.length === 1, 'the REGISTER at the server');
+    expect(server.received).toEqual([REGISTER]);
+
+    const response = 'SIP/2.0 401 Unauthorized\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n';
+    server.connections[0]!.send(response);
+    server.connections[0]!.send('\r\n'); // a keep-alive pong is no SIP message
+    server.connections[0]!.send(Buffer.from(response.replace('401 Unauthorized', '200 OK')), { binary: true });
+    await waitUntil(() => subject.messages.length === 2, 'two SIP messages');
+    expect(subject.messages).toEqual([response, response.replace('401 Unauthorized', '200 OK')]);
+  });
+
+  it('drops a binary frame that is not UTF-8 and keeps the connection', async () => {
+    const subject = track(transportTo(server.url));
+    await subject.transport.connect();
+    server.connections[0]!.send(Buffer.from([0xc3, 0x28]), { binary: true });
+    server.connections[0]!.send('OPTIONS sip:a@b SIP/2.0\r\n\r\n');
+    await waitUntil(() => subject.messages.length === 1, 'the text frame');
+    expect(subject.messages).toEqual(['OPTIONS sip:a@b SIP/2.0\r\n\r\n']);
+    expect(subject.transport.isConnected()).toBe(true);
+  });
+
+  it('reports a close by the server to onDisconnect with an error', async () => {
+    const subject = track(transportTo(server.url));
+    await subject.transport.connect();
+    server.connections[0]!.close(1001);
+    await waitUntil(() => subject.disconnects.length === 1, 'onDisconnect');
+    expect(subject.disconnects[0]?.message).toMatch(/WebSocket closed .* \(code: 1001\)/);
+    expect(subject.transport.state).toBe(TransportState.Disconnected);
+    await expect(subject.transport.send(REGISTER)).rejects.toThrow('Not connected.');
+  });
+
+  it('disconnects on request with no error, and connects again', async () => {
+    const subject = track(transportTo(server.url));
+    await subject.transport.connect();
+    await subject.transport.disconnect();
+    expect(subject.disconnects).toEqual([undefined]);
+    expect(subject.states).toEqual([
+      TransportState.Connecting,
+      TransportState.Connected,
+      TransportState.Disconnecting,
+      TransportState.Disconnected,
+    ]);
+
+    await subject.transport.connect();
+    expect(subject.transport.isConnected()).toBe(true);
+    expect(server.connections).toHaveLength(2);
+  });
+
+  it('gives a second connect() call the pending attempt', async () => {
+    const subject = track(transportTo(server.url));
+    const first = subject.transport.connect();
+    const second = subject.transport.connect();
+    await Promise.all([first, second]);
+    expect(server.connections).toHaveLength(1);
+  });
+
+  it('rejects connect() when disconnect() comes first', async () => {
+    const subject = track(transportTo(server.url));
+    const connecting = subject.transport.connect();
+    const disconnecting = subject.transport.disconnect();
+    await expect(connecting).rejects.toThrow('Connect aborted.');
+    await disconnecting;
+    expect(subject.transport.state).toBe(TransportState.Disconnected);
+    expect(subject.disconnects).toEqual([]);
+  });
+});
+
+describe('SipWebSocketTransport against servers that fail', () => {
+  it('rejects connect() when nothing listens, without onDisconnect', async () => {
+    const unused = createTcpServer();
+    await new Promise<void>((resolve) => unused.listen(0, '127.0.0.1', resolve));
+    const port = (unused.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => unused.close(() => resolve()));
+
+    const subject = transportTo(`wss://127.0.0.1:${port}`);
+    await expect(subject.transport.connect()).rejects.toThrow(/WebSocket closed/);
+    expect(subject.transport.state).toBe(TransportState.Disconnected);
+    expect(subject.disconnects).toEqual([]);
+  });
+
+  it('gives up after connectionTimeout when the handshake never completes', async () => {
+    const sockets: Socket[] = [];
+    const silent: TcpServer = createTcpServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const subject = transportTo(`wss://127.0.0.1:${(silent.address() as AddressInfo).port}`, { connectionTimeout: 0.3 });
+      await expect(subject.transport.connect()).rejects.toThrow('did not open within 0.3 s');
+      expect(subject.states).toEqual([TransportState.Connecting, TransportState.Disconnected]);
+      expect(subject.disconnects).toEqual([]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('rejects a server URL that is not ws:// or wss://', () => {
+    expect(() => transportTo('https://127.0.0.1:1')).toThrow("is not a ws:// or wss:// URL");
+    expect(() => transportTo('not a url')).toThrow("Invalid WebSocket server URL 'not a url'");
+  });
+});
+
+describe('early SIP socket', () => {
+  let server: TlsWebSocketServer;
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  afterEach(() => {
+    server.connections.length = 0;
+  });
+
+  it('opens to the remembered server, and the transport takes it over once it is open', async () => {
+    const storage = memoryStorage();
+    rememberSipServer(storage, server.url);
+    const holder = {};
+    openEarlySipSocket(storage, holder, WebSocketImpl);
+    await waitUntil(() => server.connections.length === 1, 'the early connection');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the client side sees the open too
+
+    const subject = transportTo(server.url, { earlySocketHolder: holder });
+    await subject.transport.connect();
+    expect(subject.connects()).toBe(1);
+    await subject.transport.send(REGISTER);
+    await waitUntil(() => server.received.length === 1, 'the REGISTER');
+    expect(server.connections).toHaveLength(1);
+    expect(claimEarlySipSocket(server.url, holder)).toBeUndefined();
+    await subject.transport.dispose();
+    server.received.length = 0;
+  });
+
+  it('is taken over while it is still opening', async () => {
+    const storage = memoryStorage();
+    rememberSipServer(storage, server.url);
+    const holder = {};
+    openEarlySipSocket(storage, holder, WebSocketImpl);
+
+    const subject = transportTo(server.url, { earlySocketHolder: holder });
+    await subject.transport.connect();
+    expect(subject.states).toEqual([TransportState.Connecting, TransportState.Connected]);
+    expect(server.connections).toHaveLength(1);
+    await subject.transport.dispose();
+  });
+
+  it('is closed, and a new socket opened, when the profile names another server', async () => {
+    const other = await startServer();
+    try {
+      const storage = memoryStorage();
+      rememberSipServer(storage, other.url);
+      const holder = {};
+      openEarlySipSocket(storage, holder, WebSocketImpl);
+      await waitUntil(() => other.connections.length === 1, 'the early connection to the old server');
+
+      const subject = transportTo(server.url, { earlySocketHolder: holder });
+      await subject.transport.connect();
+      expect(server.connections).toHaveLength(1);
+      await waitUntil(() => other.connections[0]!.readyState === WebSocket.CLOSED, 'the old server to see the close');
+      await subject.transport.dispose();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('opens nothing without a remembered wss:// server', () => {
+    const storage = memoryStorage();
+    const holder = {};
+    openEarlySipSocket(storage, holder, WebSocketImpl);
+    expect(claimEarlySipSocket(server.url, holder)).toBeUndefined();
+
+    storage.setItem(LAST_SIP_SERVER_KEY, 'ws://127.0.0.1:1');
+    openEarlySipSocket(storage, holder, WebSocketImpl);
+    expect(claimEarlySipSocket('ws://127.0.0.1:1', holder)).toBeUndefined();
+
+    rememberSipServer(storage, server.url);
+    forgetSipServer(storage);
+    expect(storage.getItem(LAST_SIP_SERVER_KEY)).toBeNull();
+  });
+
+  it('survives a storage that throws', () => {
+    const broken = memoryStorage();
+    broken.getItem = () => {
+      throw new Error('storage disabled');
+    };
+    broken.setItem = broken.getItem;
+    const holder = {};
+    expect(() => openEarlySipSocket(broken, holder, WebSocketImpl)).not.toThrow();
+    expect(() => rememberSipServer(broken, server.url)).not.toThrow();
+    expect(claimEarlySipSocket(server.url, holder)).toBeUndefined();
+  });
+});
