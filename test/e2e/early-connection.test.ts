@@ -25,9 +25,10 @@ async function watchWebSockets(page: Page): Promise<{ created: CreatedSocket[]; 
   cdp.on('Network.webSocketCreated', (event) => {
     urls.set(event.requestId, event.url);
     const frame = event.initiator?.stack?.callFrames[0];
-    created.push({ url: event.url, script: frame?.url ?? '' });
+    // DevTools reports the URL in its normalized form, with a path of '/'.
+    created.push({ url: new URL(event.url).origin, script: frame?.url ?? '' });
   });
-  cdp.on('Network.webSocketClosed', (event) => closed.push(urls.get(event.requestId) ?? '?'));
+  cdp.on('Network.webSocketClosed', (event) => closed.push(new URL(urls.get(event.requestId) ?? 'wss://unknown').origin));
   await cdp.send('Network.enable');
   return { created, closed, cdp };
 }
