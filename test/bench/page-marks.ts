@@ -22,16 +22,16 @@ export function installRegisteredMark(): void {
   });
 }
 
-/** How often the bench asks the page whether the Registered mark is set. */
+/** Interval between the bench's reads of the Registered mark. */
 const REGISTERED_POLL_MS = 100;
 
 /**
  * Milliseconds from DOMContentLoaded to the Registered mark.
  *
- * The bench reads the mark with one small `page.evaluate` per poll and no
- * Playwright locator: a locator loads Playwright's injected script into the
- * reloaded page and polls the DOM from inside it, about 15 ms of the renderer's
- * main thread that would land in the measured span.
+ * The bench reads the mark with one small `page.evaluate` per poll. A Playwright
+ * locator would load Playwright's injected script into the reloaded page and
+ * poll the DOM from inside it. A Chromium trace showed 15-20 ms of the
+ * renderer's main thread spent so inside the measured span.
  */
 export async function pageReadyToRegisteredMs(page: Page, timeoutMs = 15_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;

@@ -37,7 +37,7 @@ function rememberedServer(page: Page): Promise<string | null> {
   return page.evaluate((key) => localStorage.getItem(key), LAST_SIP_SERVER_KEY);
 }
 
-/** A TCP port on 127.0.0.1 with nothing listening. */
+/** Returns a TCP port on 127.0.0.1 with nothing listening. */
 async function unusedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -66,7 +66,7 @@ describe('WebSocket opened before the bundle loads', () => {
     await bench?.stop();
   });
 
-  it('registers over the socket the head script opened, with no second connection', async () => {
+  it('registers over the early socket alone', async () => {
     expect(await rememberedServer(phone.page)).toBe(bench.kamailio.wssUrl);
 
     const sockets = await watchWebSockets(phone.page);
@@ -81,7 +81,7 @@ describe('WebSocket opened before the bundle loads', () => {
     }
   });
 
-  it('closes an early socket to a server the profile no longer names, and registers at the right one', async () => {
+  it('replaces an early socket to a stale server', async () => {
     const stale = `wss://127.0.0.1:${await unusedPort()}`;
     await phone.page.evaluate(([key, url]) => localStorage.setItem(key, url), [LAST_SIP_SERVER_KEY, stale] as const);
 
@@ -100,7 +100,7 @@ describe('WebSocket opened before the bundle loads', () => {
     }
   });
 
-  it('forgets the server on sign-out, so a signed-out start opens no WebSocket', async () => {
+  it('opens no socket after sign-out', async () => {
     await phone.page.getByRole('button', { name: 'Sign out' }).click();
     await phone.page.getByRole('button', { name: 'Sign in with browser' }).waitFor({ timeout: 10_000 });
     await expect.poll(() => rememberedServer(phone.page)).toBeNull();

@@ -149,7 +149,7 @@ describe('SipWebSocketTransport', () => {
     return subject;
   }
 
-  it('connects with the sip subprotocol and carries SIP both ways', async () => {
+  it('carries SIP both ways over the sip subprotocol', async () => {
     const remembered: string[] = [];
     const subject = track(transportTo(server.url, { rememberServer: (url) => remembered.push(url) }));
     expect(subject.transport.protocol).toBe('WSS');
@@ -167,13 +167,14 @@ describe('SipWebSocketTransport', () => {
 
     const response = 'SIP/2.0 401 Unauthorized\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n';
     server.connections[0]!.send(response);
-    server.connections[0]!.send('\r\n'); // a keep-alive pong is no SIP message
+    // A keep-alive pong is not a SIP message.
+    server.connections[0]!.send('\r\n');
     server.connections[0]!.send(Buffer.from(response.replace('401 Unauthorized', '200 OK')), { binary: true });
     await waitUntil(() => subject.messages.length === 2, 'two SIP messages');
     expect(subject.messages).toEqual([response, response.replace('401 Unauthorized', '200 OK')]);
   });
 
-  it('drops a binary frame that is not UTF-8 and keeps the connection', async () => {
+  it('drops a binary frame that is not UTF-8', async () => {
     const subject = track(transportTo(server.url));
     await subject.transport.connect();
     server.connections[0]!.send(Buffer.from([0xc3, 0x28]), { binary: true });
@@ -183,7 +184,7 @@ describe('SipWebSocketTransport', () => {
     expect(subject.transport.isConnected()).toBe(true);
   });
 
-  it('reports a close by the server to onDisconnect with an error', async () => {
+  it('reports a server close to onDisconnect', async () => {
     const subject = track(transportTo(server.url));
     await subject.transport.connect();
     server.connections[0]!.close(1001);
@@ -193,7 +194,7 @@ describe('SipWebSocketTransport', () => {
     await expect(subject.transport.send(REGISTER)).rejects.toThrow('Not connected.');
   });
 
-  it('disconnects on request with no error, and connects again', async () => {
+  it('disconnects cleanly and connects again', async () => {
     const subject = track(transportTo(server.url));
     await subject.transport.connect();
     await subject.transport.disconnect();
@@ -210,7 +211,7 @@ describe('SipWebSocketTransport', () => {
     expect(server.connections).toHaveLength(2);
   });
 
-  it('gives a second connect() call the pending attempt', async () => {
+  it('shares one pending connect between callers', async () => {
     const subject = track(transportTo(server.url));
     const first = subject.transport.connect();
     const second = subject.transport.connect();
@@ -218,7 +219,7 @@ describe('SipWebSocketTransport', () => {
     expect(server.connections).toHaveLength(1);
   });
 
-  it('rejects connect() when disconnect() comes first', async () => {
+  it('aborts connect on an early disconnect', async () => {
     const subject = track(transportTo(server.url));
     const connecting = subject.transport.connect();
     const disconnecting = subject.transport.disconnect();
@@ -230,7 +231,7 @@ describe('SipWebSocketTransport', () => {
 });
 
 describe('SipWebSocketTransport against servers that fail', () => {
-  it('rejects connect() when nothing listens, without onDisconnect', async () => {
+  it('rejects connect when nothing listens', async () => {
     const unused = createTcpServer();
     await new Promise<void>((resolve) => unused.listen(0, '127.0.0.1', resolve));
     const port = (unused.address() as AddressInfo).port;
@@ -242,13 +243,13 @@ describe('SipWebSocketTransport against servers that fail', () => {
     expect(subject.disconnects).toEqual([]);
   });
 
-  it('gives up after connectionTimeout when the handshake never completes', async () => {
+  it('times out a handshake that never completes', async () => {
     const sockets: Socket[] = [];
     const silent: TcpServer = createTcpServer((socket) => sockets.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const subject = transportTo(`wss://127.0.0.1:${(silent.address() as AddressInfo).port}`, { connectionTimeout: 0.3 });
-      await expect(subject.transport.connect()).rejects.toThrow('did not open within 0.3 s');
+      await expect(subject.transport.connect()).rejects.toThrow('timed out after 0.3 s');
       expect(subject.states).toEqual([TransportState.Connecting, TransportState.Disconnected]);
       expect(subject.disconnects).toEqual([]);
     } finally {
@@ -257,7 +258,7 @@ describe('SipWebSocketTransport against servers that fail', () => {
     }
   });
 
-  it('rejects a server URL that is not ws:// or wss://', () => {
+  it('rejects a non-WebSocket server URL', () => {
     expect(() => transportTo('https://127.0.0.1:1')).toThrow("is not a ws:// or wss:// URL");
     expect(() => transportTo('not a url')).toThrow("Invalid WebSocket server URL 'not a url'");
   });
@@ -276,13 +277,14 @@ describe('early SIP socket', () => {
     server.connections.length = 0;
   });
 
-  it('opens to the remembered server, and the transport takes it over once it is open', async () => {
+  it('is taken over once open', async () => {
     const storage = memoryStorage();
     rememberSipServer(storage, server.url);
     const holder = {};
     openEarlySipSocket(storage, holder, WebSocketImpl);
     await waitUntil(() => server.connections.length === 1, 'the early connection');
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the client side sees the open too
+    // The client side sees the open a little after the server does.
+    await new Promise((resolve) => setTimeout(resolve, 50));
 
     const subject = transportTo(server.url, { earlySocketHolder: holder });
     await subject.transport.connect();
@@ -308,7 +310,7 @@ describe('early SIP socket', () => {
     await subject.transport.dispose();
   });
 
-  it('is closed, and a new socket opened, when the profile names another server', async () => {
+  it('is closed when the profile names another server', async () => {
     const other = await startServer();
     try {
       const storage = memoryStorage();

@@ -5,6 +5,5 @@ import { openEarlySipSocket } from '../sip/early-sip-socket';
 try {
   openEarlySipSocket(window.localStorage);
 } catch (error) {
-  // The page still starts: the SIP transport opens its own WebSocket.
-  console.warn('Could not open the early SIP WebSocket', error);
+  console.warn('Opening the early SIP WebSocket failed; the SIP transport opens its own at start-up', error);
 }

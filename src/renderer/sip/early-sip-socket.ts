@@ -1,14 +1,14 @@
 /**
  * The WebSocket to the SIP server that the renderer opens before its main
  * bundle loads. A small classic script in the page's head
- * (src/renderer/early/open-sip-socket.ts) opens it to the server of the last
- * registration, so the TLS and WebSocket handshakes run while the bundle is
- * fetched, compiled and evaluated. The SIP transport then claims it.
+ * (src/renderer/early/open-sip-socket.ts) opens it to the last server whose
+ * WebSocket opened. The TLS and WebSocket handshakes then run while the bundle
+ * is fetched, compiled and evaluated, and the SIP transport claims the socket.
  *
  * This module is bundled into that script too, so it imports nothing.
  */
 
-/** `localStorage` key of the `wss://` URL of the last server that accepted a connection. */
+/** `localStorage` key of the `wss://` URL of the last server whose WebSocket opened. */
 export const LAST_SIP_SERVER_KEY = 'rc-softphone.last-sip-server';
 
 /** How long an unclaimed early socket stays open before the page closes it. */
@@ -32,7 +32,7 @@ interface EarlySocket {
 
 type SlotHolder = { [SLOT]?: EarlySocket };
 
-/** Whether `url` names a server the early script may open: `wss://` only. */
+/** Returns whether the early script may open `url`: `wss://` URLs only. */
 export function isEarlySocketUrl(url: string | null): url is string {
   if (url === null) return false;
   try {
@@ -88,7 +88,7 @@ export function claimEarlySipSocket(url: string, holder: object = globalThis): W
   return undefined;
 }
 
-/** Remembers the server of an accepted connection for the next start. */
+/** Remembers the server of an opened WebSocket for the next start. */
 export function rememberSipServer(storage: Storage, url: string): void {
   try {
     if (storage.getItem(LAST_SIP_SERVER_KEY) !== url) storage.setItem(LAST_SIP_SERVER_KEY, url);

@@ -10,27 +10,29 @@ const OPEN = 1;
 const CRLF_KEEP_ALIVE = /^(\r\n)+$/;
 
 export interface SipWebSocketTransportOptions {
-  /** `wss://host:port` of the SIP server (or `ws://` on a test bench). */
+  /** URL of the SIP server, `wss://host:port` (`ws://` is accepted too). */
   server: string;
-  /** Seconds the WebSocket may take to open before the attempt fails. */
+  /** Maximum seconds for the WebSocket to open before the attempt fails. */
   connectionTimeout: number;
   /**
    * Called with the server URL each time the WebSocket opens, so the next start
    * can open its early socket there.
    */
   rememberServer?: (url: string) => void;
-  /** The object holding the early socket; `globalThis` unless set. */
+  /** Object that contains the early socket; `globalThis` unless set. */
   earlySocketHolder?: object;
-  /** The WebSocket class; the browser's own in the app. */
+  /** WebSocket class; the browser's own unless set. */
   WebSocketImpl?: new (url: string, protocols: string) => WebSocket;
 }
 
 /**
  * SIP over WebSocket (RFC 7118) for sip.js's UserAgent, in place of sip.js's
- * own Web transport. It behaves as that transport does towards the UserAgent
- * (states, promises, `onConnect`/`onDisconnect`/`onMessage`), and in addition
- * takes over the socket that the page's head script opened to the same server
- * before the main bundle ran, so the first REGISTER skips the handshake wait.
+ * own Web transport. Towards the UserAgent it keeps that transport's states,
+ * promises and `onConnect`/`onDisconnect`/`onMessage` calls.
+ *
+ * In addition it takes over the socket that the page's head script opened to
+ * the same server before the main bundle ran. The first REGISTER then does not
+ * wait for the TLS and WebSocket handshakes.
  *
  * States: Disconnected → Connecting → Connected → Disconnecting → Disconnected.
  * A close that the transport did not ask for ends in Disconnected with an error,
@@ -106,9 +108,10 @@ export class SipWebSocketTransport implements Transport {
       const seconds = this.#options.connectionTimeout;
       this.#connectTimer = setTimeout(() => {
         if (this.#socket !== socket || this.#state !== TransportState.Connecting) return;
-        this.#logger.warn(`WebSocket ${this.server} did not open within ${seconds} s`);
+        const timedOut = new Error(`Opening the WebSocket to ${this.server} timed out after ${seconds} s`);
+        this.#logger.warn(timedOut.message);
         this.#dropSocket();
-        this.#transition(TransportState.Disconnected, new Error(`The WebSocket to ${this.server} did not open within ${seconds} s`));
+        this.#transition(TransportState.Disconnected, timedOut);
       }, seconds * 1000);
     }
     return connecting;
@@ -147,7 +150,7 @@ export class SipWebSocketTransport implements Transport {
     return Promise.resolve();
   }
 
-  /** The head script's socket to this server when there is one, else a new socket. */
+  /** Returns the head script's socket to this server when there is one, else a new socket. */
   #openSocket(): WebSocket | Error {
     const early = claimEarlySipSocket(this.server, this.#options.earlySocketHolder ?? globalThis);
     if (early !== undefined) {
@@ -173,14 +176,14 @@ export class SipWebSocketTransport implements Transport {
     socket.addEventListener('close', (event) => {
       if (socket !== this.#socket) return;
       this.#socket = undefined;
-      const asked = this.#state === TransportState.Disconnecting;
-      const error = asked ? undefined : new Error(`WebSocket closed ${this.server} (code: ${event.code})`);
+      const requested = this.#state === TransportState.Disconnecting;
+      const error = requested ? undefined : new Error(`WebSocket closed ${this.server} (code: ${event.code})`);
       if (error) this.#logger.warn(error.message);
       this.#transition(TransportState.Disconnected, error);
     });
     socket.addEventListener('error', () => {
       if (socket !== this.#socket) return;
-      this.#logger.error(`WebSocket error on ${this.server}`);
+      this.#logger.error(`WebSocket error on ${this.server}; the close event follows`);
     });
     socket.addEventListener('message', (event) => {
       if (socket !== this.#socket) return;
@@ -211,7 +214,7 @@ export class SipWebSocketTransport implements Transport {
     this.onMessage?.(text);
   }
 
-  /** Forgets the current socket and closes it without waiting for its close event. */
+  /** Detaches the current socket and closes it without waiting for its close event. */
   #dropSocket(): void {
     const socket = this.#socket;
     this.#socket = undefined;
@@ -258,9 +261,9 @@ interface Deferred {
 function deferred(): Deferred {
   let resolve!: () => void;
   let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
   });
   return { promise, resolve, reject };
 }
