@@ -32,7 +32,7 @@ import { report, summarize, type Figure } from './figures';
  * against the plain one that every other test uses.
  */
 
-const REGISTRATION_REPETITIONS = 10;
+const REGISTRATION_REPETITIONS = 20;
 const CALL_REPETITIONS = 10;
 /** Each call waits for ICE gathering on both sides, up to 2 s each in the SDK. */
 const DEAD_STUN_CALL_REPETITIONS = 4;
