@@ -254,7 +254,7 @@ function escapeDbTextValue(value: string): string {
 }
 
 /** Creates a self-signed P-256 certificate for 127.0.0.1, which browsers accept with ignoreHTTPSErrors. */
-async function createCertificate(folder: string): Promise<void> {
+export async function createCertificate(folder: string): Promise<void> {
   await execFileAsync(
     'openssl',
     [

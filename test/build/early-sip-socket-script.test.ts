@@ -78,7 +78,8 @@ describe('early SIP socket script', () => {
   });
 
   it('is in the built renderer, loaded before the module bundle', async () => {
-    expect(existsSync(join(BUILT_RENDERER, EARLY_SCRIPT_FILE))).toBe(true);
+    // npm test builds the renderer first; a lone run of this file needs `npx electron-vite build`.
+    expect(existsSync(join(BUILT_RENDERER, EARLY_SCRIPT_FILE)), `${EARLY_SCRIPT_FILE} in out/renderer`).toBe(true);
     const html = await readFile(join(BUILT_RENDERER, 'index.html'), 'utf8');
     const early = html.indexOf(`<script src="./${EARLY_SCRIPT_FILE}"></script>`);
     expect(early).toBeGreaterThan(-1);

@@ -1,15 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 
 import { TransportState, type Core } from 'sip.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import WebSocket from 'ws';
 
 import {
   claimEarlySipSocket,
@@ -19,71 +12,24 @@ import {
   rememberSipServer,
 } from '../../src/renderer/sip/early-sip-socket';
 import { SipWebSocketTransport, type SipWebSocketTransportOptions } from '../../src/renderer/sip/websocket-transport';
-
-const execFileAsync = promisify(execFile);
+import {
+  createLoopbackCertificate,
+  memoryStorage,
+  startTlsWebSocketServer,
+  trustingWebSocket,
+  waitUntil,
+  type LoopbackCertificate,
+  type TlsWebSocketServer,
+} from './tls-websocket-server';
 
 const REGISTER = 'REGISTER sip:sip.example.invalid SIP/2.0\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n';
 
 const silentLogger = { error() {}, warn() {}, log() {}, debug() {} } as unknown as Core.Logger;
 
-/** A SIP-over-WebSocket server on 127.0.0.1 with a self-signed certificate. */
-interface TlsWebSocketServer {
-  url: string;
-  connections: ServerSocket[];
-  protocols: string[];
-  received: string[];
-  close(): Promise<void>;
-}
+let tls: LoopbackCertificate;
+let WebSocketImpl: NonNullable<SipWebSocketTransportOptions['WebSocketImpl']>;
 
-let folder: string;
-let certificate: Buffer;
-let key: Buffer;
-
-/** The `ws` client, trusting the test certificate. Its constructor has the browser's shape. */
-class TrustingWebSocket extends WebSocket {
-  constructor(url: string, protocols: string) {
-    super(url, protocols, { ca: certificate });
-  }
-}
-const WebSocketImpl = TrustingWebSocket as unknown as NonNullable<SipWebSocketTransportOptions['WebSocketImpl']>;
-
-async function startServer(): Promise<TlsWebSocketServer> {
-  const https: HttpsServer = createHttpsServer({ cert: certificate, key });
-  const wss = new WebSocketServer({ server: https, handleProtocols: (offered) => (offered.has('sip') ? 'sip' : false) });
-  const server: TlsWebSocketServer = {
-    url: '',
-    connections: [],
-    protocols: [],
-    received: [],
-    async close() {
-      for (const connection of server.connections) connection.terminate();
-      wss.close();
-      await new Promise<void>((resolve) => https.close(() => resolve()));
-    },
-  };
-  wss.on('connection', (socket) => {
-    server.connections.push(socket);
-    server.protocols.push(socket.protocol);
-    socket.on('message', (data) => server.received.push(String(data)));
-  });
-  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
-  server.url = `wss://127.0.0.1:${(https.address() as AddressInfo).port}`;
-  return server;
-}
-
-function memoryStorage(): Storage {
-  const items = new Map<string, string>();
-  return {
-    get length() {
-      return items.size;
-    },
-    clear: () => items.clear(),
-    getItem: (name) => items.get(name) ?? null,
-    key: (index) => [...items.keys()][index] ?? null,
-    removeItem: (name) => void items.delete(name),
-    setItem: (name, value) => void items.set(name, String(value)),
-  };
-}
+const startServer = () => startTlsWebSocketServer(tls);
 
 function transportTo(url: string, extra: Partial<SipWebSocketTransportOptions> = {}) {
   const transport = new SipWebSocketTransport(silentLogger, {
@@ -104,27 +50,13 @@ function transportTo(url: string, extra: Partial<SipWebSocketTransportOptions> =
   return { transport, states, messages, disconnects, connects: () => connects };
 }
 
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 beforeAll(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'ws-transport-'));
-  await execFileAsync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    '-keyout', join(folder, 'key.pem'), '-out', join(folder, 'cert.pem'),
-  ]);
-  certificate = await readFile(join(folder, 'cert.pem'));
-  key = await readFile(join(folder, 'key.pem'));
+  tls = await createLoopbackCertificate();
+  WebSocketImpl = trustingWebSocket(tls.certificate);
 });
 
 afterAll(async () => {
-  await rm(folder, { recursive: true, force: true });
+  await tls.remove();
 });
 
 describe('SipWebSocketTransport', () => {

@@ -9,11 +9,17 @@ const OPEN = 1;
 /** A double CRLF: the keep-alive ping and pong of SIP over connection-oriented transports (RFC 5626 §3.5.1). */
 const CRLF_KEEP_ALIVE = /^(\r\n)+$/;
 
+/** sip.js's own default for `connectionTimeout`, in seconds. */
+const DEFAULT_CONNECTION_TIMEOUT_S = 5;
+
 export interface SipWebSocketTransportOptions {
   /** URL of the SIP server, `wss://host:port` (`ws://` is accepted too). */
   server: string;
-  /** Maximum seconds for the WebSocket to open before the attempt fails. */
-  connectionTimeout: number;
+  /**
+   * Maximum seconds for the WebSocket to open, and for it to close on
+   * `disconnect()`, before the transport gives up on it. 5 unless set.
+   */
+  connectionTimeout?: number;
   /**
    * Called with the server URL each time the WebSocket opens, so the next start
    * can open its early socket there.
@@ -35,9 +41,14 @@ export interface SipWebSocketTransportOptions {
  * wait for the TLS and WebSocket handshakes.
  *
  * States: Disconnected → Connecting → Connected → Disconnecting → Disconnected.
- * A close that the transport did not ask for ends in Disconnected with an error,
+ * A close that the transport did not request ends in Disconnected with an error,
  * which reaches `onDisconnect` when the socket was connected and rejects
- * `connect()` when it was still opening.
+ * `connect()` when it was still opening. A socket that neither opens nor closes
+ * within `connectionTimeout` is dropped, so `connect()` and `disconnect()`
+ * always settle.
+ *
+ * Each SIP message sent and received is logged at `log` level, as sip.js's own
+ * transport does, because the SIP trace is made of those lines.
  */
 export class SipWebSocketTransport implements Transport {
   onConnect: (() => void) | undefined;
@@ -50,7 +61,7 @@ export class SipWebSocketTransport implements Transport {
   readonly #stateChange = new EmitterImpl<TransportState>();
   #state: TransportState = TransportState.Disconnected;
   #socket: WebSocket | undefined;
-  #connectTimer: ReturnType<typeof setTimeout> | undefined;
+  #socketTimer: ReturnType<typeof setTimeout> | undefined;
   #connecting: Deferred | undefined;
   #disconnecting: Deferred | undefined;
 
@@ -67,6 +78,11 @@ export class SipWebSocketTransport implements Transport {
     this.protocol = scheme === 'wss:' ? 'WSS' : 'WS';
     this.#logger = logger;
     this.#options = options;
+  }
+
+  get #timeoutSeconds(): number {
+    const seconds = this.#options.connectionTimeout;
+    return seconds !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_CONNECTION_TIMEOUT_S;
   }
 
   get server(): string {
@@ -97,22 +113,18 @@ export class SipWebSocketTransport implements Transport {
       return Promise.reject(socket);
     }
 
+    // The socket is attached before the state change is announced, so a
+    // listener that calls disconnect() finds it and closes it.
     this.#connecting = deferred();
     const connecting = this.#connecting.promise;
-    this.#transition(TransportState.Connecting);
     this.#attach(socket);
+    this.#transition(TransportState.Connecting);
+    if (!this.#holds(socket, TransportState.Connecting)) return connecting;
 
     if (socket.readyState === OPEN) {
       this.#transition(TransportState.Connected);
     } else {
-      const seconds = this.#options.connectionTimeout;
-      this.#connectTimer = setTimeout(() => {
-        if (this.#socket !== socket || this.#state !== TransportState.Connecting) return;
-        const timedOut = new Error(`Opening the WebSocket to ${this.server} timed out after ${seconds} s`);
-        this.#logger.warn(timedOut.message);
-        this.#dropSocket();
-        this.#transition(TransportState.Disconnected, timedOut);
-      }, seconds * 1000);
+      this.#giveUpAfterTimeout(socket, TransportState.Connecting, 'Opening');
     }
     return connecting;
   }
@@ -125,10 +137,15 @@ export class SipWebSocketTransport implements Transport {
     const disconnecting = this.#disconnecting.promise;
     const socket = this.#socket;
     this.#transition(TransportState.Disconnecting);
+    if (!this.#holds(socket, TransportState.Disconnecting)) return disconnecting;
+
     if (socket === undefined || socket.readyState > OPEN) {
       this.#socket = undefined;
       this.#transition(TransportState.Disconnected);
     } else {
+      // A server that has gone silent never returns the close frame, and the
+      // browser's own closing timeout is far longer than connectionTimeout.
+      this.#giveUpAfterTimeout(socket, TransportState.Disconnecting, 'Closing');
       socket.close(1000);
     }
     return disconnecting;
@@ -142,12 +159,35 @@ export class SipWebSocketTransport implements Transport {
     if (this.#state !== TransportState.Connected || this.#socket === undefined) {
       return Promise.reject(new Error('Not connected.'));
     }
+    this.#logger.log(`Sending WebSocket message:\n\n${message}\n`);
     try {
       this.#socket.send(message);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error('WebSocket send failed.'));
     }
     return Promise.resolve();
+  }
+
+  /**
+   * Returns whether `socket` is still the current one, in `state`. A state
+   * listener or callback may have called connect() or disconnect() meanwhile.
+   */
+  #holds(socket: WebSocket | undefined, state: TransportState): boolean {
+    return this.#socket === socket && this.#state === state;
+  }
+
+  /** Drops `socket` and ends in Disconnected when it is still in `state` after the timeout. */
+  #giveUpAfterTimeout(socket: WebSocket, state: TransportState, action: 'Opening' | 'Closing'): void {
+    const seconds = this.#timeoutSeconds;
+    this.#socketTimer = setTimeout(() => {
+      this.#socketTimer = undefined;
+      if (!this.#holds(socket, state)) return;
+      const timedOut = new Error(`${action} the WebSocket to ${this.server} timed out after ${seconds} s`);
+      this.#logger.warn(timedOut.message);
+      this.#dropSocket();
+      // A close that the transport requested ends without an error, as a clean close does.
+      this.#transition(TransportState.Disconnected, state === TransportState.Connecting ? timedOut : undefined);
+    }, seconds * 1000);
   }
 
   /** Returns the head script's socket to this server when there is one, else a new socket. */
@@ -211,7 +251,17 @@ export class SipWebSocketTransport implements Transport {
       this.#logger.warn(`Discarded a message from ${this.server} received while not connected`);
       return;
     }
-    this.onMessage?.(text);
+    this.#logger.log(`Received WebSocket text message:\n\n${text}\n`);
+    this.#call('onMessage', () => this.onMessage?.(text));
+  }
+
+  /** Runs a UserAgent callback; an exception in it is logged and does not break the transport's state. */
+  #call(name: string, callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.#logger.error(`Exception thrown by the transport's ${name} callback: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Detaches the current socket and closes it without waiting for its close event. */
@@ -224,31 +274,34 @@ export class SipWebSocketTransport implements Transport {
   #transition(next: TransportState, error?: Error): void {
     const previous = this.#state;
     this.#state = next;
-    if (this.#connectTimer !== undefined && next !== TransportState.Connecting) {
-      clearTimeout(this.#connectTimer);
-      this.#connectTimer = undefined;
+    if (this.#socketTimer !== undefined) {
+      clearTimeout(this.#socketTimer);
+      this.#socketTimer = undefined;
     }
+
+    // Promises settle first, so an exception in a callback or listener cannot
+    // leave connect() or disconnect() pending.
     const connecting = previous === TransportState.Connecting ? this.#connecting : undefined;
-    if (connecting) this.#connecting = undefined;
-    const disconnecting = previous === TransportState.Disconnecting ? this.#disconnecting : undefined;
-    if (disconnecting) this.#disconnecting = undefined;
-
-    this.#logger.log(`Transport ${previous} → ${next}`);
-    this.#stateChange.emit(next);
-
-    if (next === TransportState.Connected) {
-      this.#options.rememberServer?.(this.server);
-      this.onConnect?.();
-    }
-    if (previous === TransportState.Connected) this.onDisconnect?.(error);
     if (connecting) {
+      this.#connecting = undefined;
       if (next === TransportState.Connected) connecting.resolve();
       else connecting.reject(error ?? new Error('Connect aborted.'));
     }
+    const disconnecting = previous === TransportState.Disconnecting ? this.#disconnecting : undefined;
     if (disconnecting) {
+      this.#disconnecting = undefined;
       if (next === TransportState.Disconnected) disconnecting.resolve();
       else disconnecting.reject(error ?? new Error('Disconnect aborted.'));
     }
+
+    this.#logger.log(`Transport ${previous} → ${next}`);
+    this.#call('stateChange listener', () => this.#stateChange.emit(next));
+
+    if (next === TransportState.Connected) {
+      this.#options.rememberServer?.(this.server);
+      this.#call('onConnect', () => this.onConnect?.());
+    }
+    if (previous === TransportState.Connected) this.#call('onDisconnect', () => this.onDisconnect?.(error));
   }
 }
 
