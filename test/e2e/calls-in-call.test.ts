@@ -208,4 +208,21 @@ describe('in-call controls between two softphones', () => {
 
     await hangUp();
   });
+
+  it('dials the extension of a number after it connects', async () => {
+    const tonesBefore = await readSentDtmf(a.page);
+    await dial(a.page, `+${bob.username} ext. 42`);
+    await waitForCallStatus(b.page, 'ringing');
+    await callCard(b.page).getByRole('button', { name: 'Answer' }).click();
+    await waitForCallStatus(a.page, 'established');
+    // The tones follow a 2 s pause, so the watch starts in time.
+    await watchSentDtmf(a.page);
+
+    await expect(callCard(a.page).getByText('Dialing extension 42.').count()).resolves.toBe(1);
+    await expect
+      .poll(async () => (await readSentDtmf(a.page)).slice(tonesBefore.length).replaceAll(',', ''), { timeout: 10_000 })
+      .toBe('42');
+
+    await hangUp();
+  });
 });

@@ -125,7 +125,7 @@ describe('dialing', () => {
     const prompt = a.page.getByRole('alertdialog', { name: 'Call from a link' });
     await prompt.waitFor(POLL);
     await expect(prompt.getByLabel('Extension').textContent()).resolves.toContain(
-      'Extension 123: dial it on the keypad after the call connects.',
+      'Extension 123 is dialed 2 seconds after the call connects.',
     );
     await prompt.getByRole('button', { name: 'Cancel' }).click();
     expect(await prompt.count()).toBe(0);

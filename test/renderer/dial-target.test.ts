@@ -41,6 +41,14 @@ describe('parseDialTarget', () => {
     expect(target.extension).toBe('12');
   });
 
+  it('reads a dial link extension of up to 15 digits', () => {
+    const target = parseDialTarget('+16505550100;ext=123456789012345', DOMAIN, US);
+
+    expect(target.uri).toBe('sip:+16505550100@sip.bench.test');
+    expect(target.extension).toBe('123456789012345');
+    expect(() => parseDialTarget('+16505550100;ext=1234567890123456', DOMAIN, US)).toThrow(InvalidDialTargetError);
+  });
+
   it.each([
     ['101', 'extension', 'sip:101@sip.bench.test', '101'],
     ['12345678', 'extension', 'sip:12345678@sip.bench.test', '12345678'],

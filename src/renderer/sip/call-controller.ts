@@ -50,6 +50,9 @@ import { referAndWait, ReferProgressNotifier, type TransferOutcome } from './tra
 
 export type { CallInfo, CallNotice } from './tracked-call';
 
+/** Pause before an extension's tones: one ",", which RTCDTMFSender plays as 2 s of silence. */
+const EXTENSION_DTMF_PAUSE = ',';
+
 type IncomingResponse = Core.IncomingResponse;
 
 /** Audio constraints when the controller is given none: any microphone, the browser's default processing. */
@@ -209,6 +212,7 @@ export class CallController {
     const party: RemoteParty = { name: null, number: target.display, display: target.display };
     const call = this.#track(inviter, 'outbound', party, target.uri, { status: 'dialing' });
     call.info.consultFor = options.consultFor ?? null;
+    call.pendingExtension = target.extension;
 
     this.#invite(call, inviter);
     return call.info.id;
@@ -436,6 +440,23 @@ export class CallController {
   }
 
   /**
+   * Sends the dialed number's extension as DTMF after a pause, because an
+   * auto-attendant picks up the call first and then waits for the digits.
+   * When the tones cannot be sent, the call's notice asks for the keypad.
+   */
+  #dialExtension(call: TrackedCall): void {
+    const extension = call.pendingExtension;
+    if (extension === null) return;
+    call.pendingExtension = null;
+    try {
+      this.sendDtmf(call.info.id, `${EXTENSION_DTMF_PAUSE}${extension}`);
+      call.notice = { ok: true, text: `Dialing extension ${extension}.` };
+    } catch (error) {
+      call.notice = { ok: false, text: `Extension ${extension} was not dialed: ${errorText(error)} Dial it on the keypad.` };
+    }
+  }
+
+  /**
    * Blind transfer: a REFER (RFC 3515) asks the other party to call `input`.
    * The call ends when the other party reports that the new call was answered;
    * on failure it stays (held if it was) and its notice says why.
@@ -586,6 +607,7 @@ export class CallController {
       iceRestartNotice: null,
       mediaConnected: false,
       referredAway: false,
+      pendingExtension: null,
     };
 
     this.#calls.set(id, call);
@@ -643,6 +665,7 @@ export class CallController {
 
       const handler = sessionDescriptionHandlerOf(call);
       if (handler) this.#options.audioOutput.attach(call.info.id, handler.remoteMediaStream);
+      this.#dialExtension(call);
       return;
     }
 

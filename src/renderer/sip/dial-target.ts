@@ -28,7 +28,7 @@ export interface DialTarget {
   display: string;
   /** Dial string that reaches the same target again: E.164 number, extension, feature code or SIP URI. */
   dialString: string;
-  /** Extension typed after a phone number ("ext. 12"); it is not dialed. */
+  /** Extension after a phone number ("ext. 12", ";ext=12"), dialed as DTMF once the call connects. */
   extension: string | null;
 }
 
@@ -62,7 +62,7 @@ const SEPARATORS = /[\s().\-/\u00a0]/g;
 const FEATURE_CODE = /^[*#][0-9*#]*$/;
 const DIGITS = /^[0-9]+$/;
 /** Digits with an optional `+` and an optional extension (`x12`, `ext. 12`, `;ext=12`, `#12`), separators removed. */
-const PHONE_NUMBER_TEXT = /^\+?[0-9]+(?:(?:;ext=|ext|extension|x|#)[0-9]{1,8})?$/i;
+const PHONE_NUMBER_TEXT = /^\+?[0-9]+(?:(?:;ext=|ext|extension|x|#)[0-9]{1,15})?$/i;
 const SIP_URI = /^sips?:[^@\s<>"]+@[A-Za-z0-9.\-[\]:]+$/i;
 const SIP_SCHEME = /^sips?:/i;
 const TEL_SCHEME = /^tel:/i;

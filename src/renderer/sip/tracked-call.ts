@@ -66,6 +66,8 @@ export interface TrackedCall {
   mediaConnected: boolean;
   /** This end is handing the call over after an incoming REFER; its audio to the transferor stops. */
   referredAway: boolean;
+  /** Extension of the dialed number (`;ext=`, "x12"), sent as DTMF once the call connects; null when none or sent. */
+  pendingExtension: string | null;
 }
 
 export function callInfoOf(call: TrackedCall): CallInfo {
