@@ -193,6 +193,24 @@ describe('SipWebSocketTransport edge cases', () => {
     expect(subject.transport.state).toBe(TransportState.Disconnected);
   });
 
+  it('closes opening early socket to another server', async () => {
+    const relay = await startRelay(server.port);
+    cleanups.push(() => relay.close());
+    relay.hold = 1;
+    const storage = memoryStorage();
+    rememberSipServer(storage, relay.url);
+    const holder = {};
+    openEarlySipSocket(storage, holder, WebSocketImpl);
+    await waitUntil(() => relay.links.length === 1, 'the early TCP connection, held');
+
+    // Closing a socket that is still opening fires `error`, which must not go unhandled.
+    const subject = transportTo(server.url, { earlySocketHolder: holder });
+    cleanups.push(() => subject.transport.dispose());
+    await subject.transport.connect();
+    await waitUntil(() => relay.links[0]!.closed, 'the held connection to close');
+    expect(server.connections).toHaveLength(1);
+  });
+
   it('open early socket to silent server connects', async () => {
     // An open early socket is used without a round trip, so a dead server shows
     // only when sip.js times out the first REGISTER (Timer F, 32 s by default).

@@ -63,6 +63,10 @@ export function openEarlySipSocket(
     return;
   }
   socket.binaryType = 'arraybuffer';
+  // Closing a socket that is still opening fires `error`. The transport attaches
+  // its own listeners once it claims the socket. Until then this one keeps the
+  // event handled, which Node's `ws` requires.
+  socket.addEventListener('error', () => undefined);
   const slot = holder as SlotHolder;
   slot[SLOT] = { url, socket };
   setTimeout(() => {
