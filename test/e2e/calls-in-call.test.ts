@@ -218,7 +218,7 @@ describe('in-call controls between two softphones', () => {
     // The tones follow a 2 s pause, so the watch starts in time.
     await watchSentDtmf(a.page);
 
-    await expect(callCard(a.page).getByText('Dialing extension 42.').count()).resolves.toBe(1);
+    await expect.poll(() => callCard(a.page).getByLabel('Call notice').textContent(), { timeout: 5_000 }).toBe('Dialing extension 42.');
     await expect
       .poll(async () => (await readSentDtmf(a.page)).slice(tonesBefore.length).replaceAll(',', ''), { timeout: 10_000 })
       .toBe('42');

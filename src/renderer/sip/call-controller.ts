@@ -454,6 +454,7 @@ export class CallController {
     } catch (error) {
       call.notice = { ok: false, text: `Extension ${extension} was not dialed: ${errorText(error)} Dial it on the keypad.` };
     }
+    this.#emit();
   }
 
   /**
