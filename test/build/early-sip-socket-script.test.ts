@@ -30,11 +30,15 @@ function runCompiled(code: string, remembered: string | null) {
   const timers: number[] = [];
   class RecordingWebSocket {
     binaryType = 'blob';
+    readonly listened: string[] = [];
     constructor(
       readonly url: string,
       readonly protocols: string,
     ) {
       opened.push(this);
+    }
+    addEventListener(type: string) {
+      this.listened.push(type);
     }
     close() {}
   }
@@ -68,8 +72,8 @@ describe('early SIP socket script', () => {
     expect(code).not.toMatch(/\bimport\s*[{*("']|\bexport\s/);
 
     const { opened, timers } = runCompiled(code, 'wss://sip10.example.invalid:8083');
-    expect(opened.map(({ url, protocols, binaryType }) => ({ url, protocols, binaryType }))).toEqual([
-      { url: 'wss://sip10.example.invalid:8083', protocols: 'sip', binaryType: 'arraybuffer' },
+    expect(opened.map(({ url, protocols, binaryType, listened }) => ({ url, protocols, binaryType, listened }))).toEqual([
+      { url: 'wss://sip10.example.invalid:8083', protocols: 'sip', binaryType: 'arraybuffer', listened: ['error'] },
     ]);
     expect(timers).toEqual([10_000]);
 
