@@ -9,10 +9,51 @@ import { connect as connectTcp, createServer as createTcpServer, type AddressInf
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { TransportState, type Core } from 'sip.js';
 import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 
-import type { SipWebSocketTransportOptions } from '../../src/renderer/sip/websocket-transport';
+import { openEarlySipSocket, rememberSipServer } from '../../src/renderer/sip/early-sip-socket';
+import { SipWebSocketTransport, type SipWebSocketTransportOptions } from '../../src/renderer/sip/websocket-transport';
 import { createCertificate } from '../bench/kamailio';
+
+type WebSocketClass = NonNullable<SipWebSocketTransportOptions['WebSocketImpl']>;
+
+/** A minimal REGISTER, as the transport carries it: an opaque SIP message. */
+export const SAMPLE_REGISTER = 'REGISTER sip:sip.example.invalid SIP/2.0\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n';
+
+const silentLogger = { error() {}, warn() {}, log() {}, debug() {} } as unknown as Core.Logger;
+
+/**
+ * Creates a transport to `url` that records its states, messages, disconnects
+ * and connects. It looks for an early socket only in `extra.earlySocketHolder`.
+ */
+export function recordingTransport(url: string, WebSocketImpl: WebSocketClass, extra: Partial<SipWebSocketTransportOptions> = {}) {
+  const transport = new SipWebSocketTransport(silentLogger, {
+    server: url,
+    connectionTimeout: 5,
+    WebSocketImpl,
+    earlySocketHolder: {},
+    ...extra,
+  });
+  const states: TransportState[] = [];
+  const messages: string[] = [];
+  const disconnects: Array<Error | undefined> = [];
+  let connects = 0;
+  transport.stateChange.addListener((state) => states.push(state));
+  transport.onMessage = (message) => messages.push(message);
+  transport.onDisconnect = (error) => disconnects.push(error);
+  transport.onConnect = () => (connects += 1);
+  return { transport, states, messages, disconnects, connects: () => connects };
+}
+
+/** Opens an early socket to `url`, as the page's head script does after a start that reached `url`; returns its holder. */
+export function openEarlySocketTo(url: string, WebSocketImpl: WebSocketClass): object {
+  const storage = memoryStorage();
+  rememberSipServer(storage, url);
+  const holder = {};
+  openEarlySipSocket(storage, holder, WebSocketImpl);
+  return holder;
+}
 
 export interface LoopbackCertificate {
   certificate: Buffer;
@@ -32,13 +73,13 @@ export async function createLoopbackCertificate(): Promise<LoopbackCertificate> 
 }
 
 /** Returns a `ws` client class that trusts `certificate`, with the browser WebSocket's constructor shape. */
-export function trustingWebSocket(certificate: Buffer): NonNullable<SipWebSocketTransportOptions['WebSocketImpl']> {
+export function trustingWebSocket(certificate: Buffer): WebSocketClass {
   class TrustingWebSocket extends WebSocket {
     constructor(url: string, protocols: string) {
       super(url, protocols, { ca: certificate });
     }
   }
-  return TrustingWebSocket as unknown as NonNullable<SipWebSocketTransportOptions['WebSocketImpl']>;
+  return TrustingWebSocket as unknown as WebSocketClass;
 }
 
 export interface TlsWebSocketServer {

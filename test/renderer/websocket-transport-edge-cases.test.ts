@@ -1,15 +1,17 @@
 // Edge cases of SipWebSocketTransport: re-entrant calls, late events, silent
 // servers and early sockets that are no longer usable. Every server here
 // listens on 127.0.0.1.
-import { Registerer, TransportState, UserAgent, type Core } from 'sip.js';
+import { Registerer, TransportState, UserAgent } from 'sip.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { type WebSocket as ServerSocket } from 'ws';
 
-import { claimEarlySipSocket, openEarlySipSocket, rememberSipServer } from '../../src/renderer/sip/early-sip-socket';
+import { claimEarlySipSocket } from '../../src/renderer/sip/early-sip-socket';
 import { SipWebSocketTransport, type SipWebSocketTransportOptions } from '../../src/renderer/sip/websocket-transport';
 import {
   createLoopbackCertificate,
-  memoryStorage,
+  openEarlySocketTo,
+  recordingTransport,
+  SAMPLE_REGISTER,
   sleep,
   startRelay,
   startTlsWebSocketServer,
@@ -19,29 +21,12 @@ import {
   type TlsWebSocketServer,
 } from './tls-websocket-server';
 
-const REGISTER = 'REGISTER sip:sip.example.invalid SIP/2.0\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n';
-
-const silentLogger = { error() {}, warn() {}, log() {}, debug() {} } as unknown as Core.Logger;
-
 let tls: LoopbackCertificate;
 let WebSocketImpl: NonNullable<SipWebSocketTransportOptions['WebSocketImpl']>;
 
+const REGISTER = SAMPLE_REGISTER;
 const startServer = () => startTlsWebSocketServer(tls);
-
-function transportTo(url: string, extra: Partial<SipWebSocketTransportOptions> = {}) {
-  const transport = new SipWebSocketTransport(silentLogger, {
-    server: url,
-    connectionTimeout: 5,
-    WebSocketImpl,
-    earlySocketHolder: {},
-    ...extra,
-  });
-  const states: TransportState[] = [];
-  const disconnects: Array<Error | undefined> = [];
-  transport.stateChange.addListener((state) => states.push(state));
-  transport.onDisconnect = (error) => disconnects.push(error);
-  return { transport, states, disconnects };
-}
+const transportTo = (url: string, extra: Partial<SipWebSocketTransportOptions> = {}) => recordingTransport(url, WebSocketImpl, extra);
 
 /** Resolves with 'settled' or 'pending' once `promise` settles or `ms` pass. */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<'settled' | 'pending'> {
@@ -156,10 +141,7 @@ describe('SipWebSocketTransport edge cases', () => {
   }, 15_000);
 
   it('early socket closed before claim is skipped', async () => {
-    const storage = memoryStorage();
-    rememberSipServer(storage, server.url);
-    const holder = {};
-    openEarlySipSocket(storage, holder, WebSocketImpl);
+    const holder = openEarlySocketTo(server.url, WebSocketImpl);
     await waitUntil(() => server.connections.length === 1, 'the early connection');
     server.connections[0]!.close(1001);
     await sleep(100);
@@ -177,10 +159,7 @@ describe('SipWebSocketTransport edge cases', () => {
     const relay = await startRelay(server.port);
     cleanups.push(() => relay.close());
     relay.hold = 1;
-    const storage = memoryStorage();
-    rememberSipServer(storage, relay.url);
-    const holder = {};
-    openEarlySipSocket(storage, holder, WebSocketImpl);
+    const holder = openEarlySocketTo(relay.url, WebSocketImpl);
     await waitUntil(() => relay.links.length === 1, 'the early TCP connection, held');
 
     const subject = transportTo(relay.url, { earlySocketHolder: holder });
@@ -197,10 +176,7 @@ describe('SipWebSocketTransport edge cases', () => {
     const relay = await startRelay(server.port);
     cleanups.push(() => relay.close());
     relay.hold = 1;
-    const storage = memoryStorage();
-    rememberSipServer(storage, relay.url);
-    const holder = {};
-    openEarlySipSocket(storage, holder, WebSocketImpl);
+    const holder = openEarlySocketTo(relay.url, WebSocketImpl);
     await waitUntil(() => relay.links.length === 1, 'the early TCP connection, held');
 
     // Closing a socket that is still opening fires `error`, which must not go unhandled.
@@ -216,10 +192,7 @@ describe('SipWebSocketTransport edge cases', () => {
     // only when sip.js times out the first REGISTER (Timer F, 32 s by default).
     const relay = await startRelay(server.port);
     cleanups.push(() => relay.close());
-    const storage = memoryStorage();
-    rememberSipServer(storage, relay.url);
-    const holder = {};
-    openEarlySipSocket(storage, holder, WebSocketImpl);
+    const holder = openEarlySocketTo(relay.url, WebSocketImpl);
     await waitUntil(() => server.connections.length === 1, 'the early connection');
     await sleep(50);
     relay.links[0]!.silence();

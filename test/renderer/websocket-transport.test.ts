@@ -1,6 +1,6 @@
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 
-import { TransportState, type Core } from 'sip.js';
+import { TransportState } from 'sip.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
@@ -11,10 +11,12 @@ import {
   openEarlySipSocket,
   rememberSipServer,
 } from '../../src/renderer/sip/early-sip-socket';
-import { SipWebSocketTransport, type SipWebSocketTransportOptions } from '../../src/renderer/sip/websocket-transport';
+import type { SipWebSocketTransport, SipWebSocketTransportOptions } from '../../src/renderer/sip/websocket-transport';
 import {
   createLoopbackCertificate,
   memoryStorage,
+  recordingTransport,
+  SAMPLE_REGISTER,
   startTlsWebSocketServer,
   trustingWebSocket,
   waitUntil,
@@ -22,33 +24,12 @@ import {
   type TlsWebSocketServer,
 } from './tls-websocket-server';
 
-const REGISTER = 'REGISTER sip:sip.example.invalid SIP/2.0\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n';
-
-const silentLogger = { error() {}, warn() {}, log() {}, debug() {} } as unknown as Core.Logger;
-
 let tls: LoopbackCertificate;
 let WebSocketImpl: NonNullable<SipWebSocketTransportOptions['WebSocketImpl']>;
 
+const REGISTER = SAMPLE_REGISTER;
 const startServer = () => startTlsWebSocketServer(tls);
-
-function transportTo(url: string, extra: Partial<SipWebSocketTransportOptions> = {}) {
-  const transport = new SipWebSocketTransport(silentLogger, {
-    server: url,
-    connectionTimeout: 5,
-    WebSocketImpl,
-    earlySocketHolder: {},
-    ...extra,
-  });
-  const states: TransportState[] = [];
-  const messages: string[] = [];
-  const disconnects: Array<Error | undefined> = [];
-  let connects = 0;
-  transport.stateChange.addListener((state) => states.push(state));
-  transport.onMessage = (message) => messages.push(message);
-  transport.onDisconnect = (error) => disconnects.push(error);
-  transport.onConnect = () => (connects += 1);
-  return { transport, states, messages, disconnects, connects: () => connects };
-}
+const transportTo = (url: string, extra: Partial<SipWebSocketTransportOptions> = {}) => recordingTransport(url, WebSocketImpl, extra);
 
 beforeAll(async () => {
   tls = await createLoopbackCertificate();
