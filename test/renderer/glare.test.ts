@@ -1,7 +1,13 @@
 import { SessionState, type Session } from 'sip.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { endsDialog, MAX_REINVITE_RETRIES, requestPendingRetryDelayMs, sendReinvite } from '../../src/renderer/sip/glare';
+import {
+  endsDialog,
+  MAX_REINVITE_RETRIES,
+  rejectCrossingReinvites,
+  requestPendingRetryDelayMs,
+  sendReinvite,
+} from '../../src/renderer/sip/glare';
 
 describe('requestPendingRetryDelayMs', () => {
   it('gives the Call-ID owner 2.1 s to 4 s in 10 ms steps', () => {
@@ -201,5 +207,54 @@ describe('endsDialog', () => {
     expect(endsDialog({ ok: false, statusCode: 491, reason: '491 Request Pending' })).toBe(false);
     expect(endsDialog({ ok: false, statusCode: 480, reason: '480 Temporarily Unavailable' })).toBe(false);
     expect(endsDialog({ ok: false, statusCode: null, reason: 'the call ended' })).toBe(false);
+  });
+});
+
+describe('rejectCrossingReinvites', () => {
+  /** A stand-in session whose own INVITE handler records what reached it, and whose re-INVITE waits for `respond`. */
+  function sessionWithInviteHandler() {
+    const processed: string[] = [];
+    let respond: (() => void) | undefined;
+    const { session } = scriptedSession([]);
+    Object.assign(session, {
+      onInviteRequest(request: { id: string }) {
+        processed.push(request.id);
+      },
+      invite(options: { requestDelegate: { onAccept(response: unknown): void } }) {
+        respond = () => options.requestDelegate.onAccept({ message: { statusCode: 200, reasonPhrase: 'OK', getHeader: () => undefined } });
+        return Promise.resolve();
+      },
+    });
+    return { session, processed, invited: () => respond !== undefined, respond: () => respond?.() };
+  }
+
+  function incomingReinvite(id: string) {
+    const rejected: number[] = [];
+    return { request: { id, reject: ({ statusCode }: { statusCode: number }) => rejected.push(statusCode) }, rejected };
+  }
+
+  it('answers 491 only while its own re-INVITE is open', async () => {
+    const { session, processed, invited, respond } = sessionWithInviteHandler();
+    rejectCrossingReinvites(session);
+    const deliver = (request: unknown) => (session as unknown as { onInviteRequest(request: unknown): void }).onInviteRequest(request);
+
+    const before = incomingReinvite('before');
+    deliver(before.request);
+    expect(processed).toEqual(['before']);
+    expect(before.rejected).toEqual([]);
+
+    const sending = sendReinvite(session, { hold: true }, { ownsCallId: true, sleep: async () => undefined });
+    await vi.waitFor(() => expect(invited()).toBe(true));
+    const crossing = incomingReinvite('crossing');
+    deliver(crossing.request);
+    expect(crossing.rejected).toEqual([491]);
+    expect(processed).toEqual(['before']);
+
+    respond();
+    await expect(sending).resolves.toEqual({ ok: true });
+    const after = incomingReinvite('after');
+    deliver(after.request);
+    expect(processed).toEqual(['before', 'after']);
+    expect(after.rejected).toEqual([]);
   });
 });

@@ -22,7 +22,7 @@ import {
   type DialTarget,
 } from './dial-target';
 import { DTMF_DURATION_MS, DTMF_INTER_TONE_GAP_MS, normalizeDtmf } from './dtmf';
-import { endsDialog, sendReinvite, type ReinviteOutcome } from './glare';
+import { endsDialog, rejectCrossingReinvites, sendReinvite, type ReinviteOutcome } from './glare';
 import {
   commandOf,
   describeInfoResult,
@@ -580,6 +580,7 @@ export class CallController {
     initial: CallState,
   ): TrackedCall {
     const id = `call-${this.#nextCallNumber++}`;
+    rejectCrossingReinvites(session);
     const call: TrackedCall = {
       session,
       machine: createCallMachine(initial),

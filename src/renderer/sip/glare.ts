@@ -121,6 +121,31 @@ export function endsDialog(outcome: ReinviteOutcome): boolean {
   return !outcome.ok && (outcome.statusCode === 481 || outcome.dialogLost === true);
 }
 
+/** Sessions with a re-INVITE of this end between `session.invite()` and its final response. */
+const reinvitesInProgress = new WeakSet<Session>();
+
+/**
+ * Makes `session` reject the other end's re-INVITE with 491 Request Pending
+ * while its own re-INVITE is in progress (RFC 3261 §14.2). sip.js 0.21 sends
+ * that 491 only once its INVITE client transaction exists. While it still
+ * builds the offer, it would apply the other end's offer on top of its own.
+ * That fails, and sip.js then rejects the re-INVITE with 488. Its own re-INVITE
+ * then goes out with an offer it has rolled back, and sip.js ends the call
+ * with a BYE when the answer arrives.
+ */
+export function rejectCrossingReinvites(session: Session): void {
+  // Session.onInviteRequest is protected in sip.js's types; its dialog calls it for each in-dialog INVITE.
+  const handler = session as unknown as { onInviteRequest(request: Core.IncomingInviteRequest): void };
+  const processReinvite = handler.onInviteRequest.bind(session);
+  handler.onInviteRequest = (request) => {
+    if (reinvitesInProgress.has(session)) {
+      request.reject({ statusCode: 491 });
+      return;
+    }
+    processReinvite(request);
+  };
+}
+
 /** Tells whether the other end's re-INVITE transaction on this dialog has not ended yet. */
 function hasIncomingReinvite(session: Session): boolean {
   // sip.js 0.21 types Session.dialog as the core Session interface, and the object is a SessionDialog.
@@ -169,6 +194,7 @@ function reinviteOnce(
   return new Promise((resolve, reject) => {
     const finish = (outcome: () => void) => {
       clearTimeout(timer);
+      reinvitesInProgress.delete(session);
       session.stateChange.removeListener(onState);
       outcome();
     };
@@ -181,6 +207,7 @@ function reinviteOnce(
     );
     session.stateChange.addListener(onState);
 
+    reinvitesInProgress.add(session);
     session
       .invite({
         sessionDescriptionHandlerOptions: options,
