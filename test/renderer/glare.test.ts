@@ -122,6 +122,20 @@ describe('sendReinvite', () => {
     expect(waits).toEqual([3000]);
   });
 
+  it('retries a 480 while the other end re-registers', async () => {
+    const { session } = scriptedSession([
+      { statusCode: 480, reasonPhrase: 'Temporarily Unavailable' },
+      { statusCode: 480, reasonPhrase: 'Temporarily Unavailable', retryAfter: '5' },
+      { statusCode: 200, reasonPhrase: 'OK' },
+    ]);
+    const waits: number[] = [];
+
+    await expect(sendReinvite(session, options, { ownsCallId: true, sleep: async (ms) => void waits.push(ms) })).resolves.toEqual({
+      ok: true,
+    });
+    expect(waits).toEqual([2000, 5000]);
+  });
+
   it('gives up after the last retry', async () => {
     const pending = { statusCode: 491, reasonPhrase: 'Request Pending' };
     const { session, offers } = scriptedSession(Array.from({ length: MAX_REINVITE_RETRIES + 2 }, () => ({ ...pending })));

@@ -5,11 +5,14 @@ import { SessionState, type Core, type Session, type Web } from 'sip.js';
  * answering the other's with 491 Request Pending (RFC 3261 §14.2).
  */
 
-/** Retries after a 491 or a 500 with Retry-After, beyond the first attempt. */
+/** Retries after a 491, a 480 or a 500 with Retry-After, beyond the first attempt. */
 export const MAX_REINVITE_RETRIES = 3;
 
 /** Longest Retry-After honoured for a 500 to a re-INVITE; RFC 3261 §14.2 lets the UAS pick 0 to 10 s. */
 const MAX_RETRY_AFTER_S = 10;
+
+/** Wait before retrying a re-INVITE that got 480 Temporarily Unavailable without Retry-After. */
+const UNAVAILABLE_RETRY_MS = 2000;
 
 /** Poll interval while the other end's re-INVITE transaction is still open on this dialog. */
 const INCOMING_REINVITE_POLL_MS = 50;
@@ -57,8 +60,9 @@ export interface ReinviteDependencies {
 
 /**
  * Sends a re-INVITE with the given description options and waits for its final
- * response. A 491 is retried after the RFC 3261 §14.1 delay, and a 500 with
- * Retry-After after that many seconds, up to MAX_REINVITE_RETRIES times. Each
+ * response. A 491 is retried after the RFC 3261 §14.1 delay, a 500 with
+ * Retry-After after that many seconds, and a 480 after its Retry-After or
+ * UNAVAILABLE_RETRY_MS, up to MAX_REINVITE_RETRIES times. Each
  * attempt first waits until no re-INVITE from the other end is open.
  *
  * The caller serializes re-INVITEs of one dialog, since sip.js allows only one
@@ -172,10 +176,12 @@ async function waitForIncomingReinvite(session: Session, sleep: (milliseconds: n
 function retryDelayMs(response: Core.IncomingResponseMessage, dependencies: ReinviteDependencies): number | null {
   if (response.statusCode === 491) return requestPendingRetryDelayMs(dependencies.ownsCallId, dependencies.random);
 
-  if (response.statusCode === 500) {
-    const retryAfter = Number.parseInt(response.getHeader('Retry-After') ?? '', 10);
-    if (Number.isInteger(retryAfter) && retryAfter >= 0 && retryAfter <= MAX_RETRY_AFTER_S) return retryAfter * 1000;
-  }
+  const retryAfter = Number.parseInt(response.getHeader('Retry-After') ?? '', 10);
+  const retryAfterMs = Number.isInteger(retryAfter) && retryAfter >= 0 && retryAfter <= MAX_RETRY_AFTER_S ? retryAfter * 1000 : null;
+  if (response.statusCode === 500) return retryAfterMs;
+  // A proxy answers 480 while the other end has no registered contact, as
+  // between its reconnect and its new REGISTER.
+  if (response.statusCode === 480) return retryAfterMs ?? UNAVAILABLE_RETRY_MS;
   return null;
 }
 
