@@ -50,8 +50,11 @@ import { referAndWait, ReferProgressNotifier, type TransferOutcome } from './tra
 
 export type { CallInfo, CallNotice } from './tracked-call';
 
-/** Pause before an extension's tones: one ",", which RTCDTMFSender plays as 2 s of silence. */
-const EXTENSION_DTMF_PAUSE = ',';
+/** Pause between the answer and an extension's tones, as the "," pause of a dial string (WebRTC 1.0 §7.2). */
+const EXTENSION_DTMF_PAUSE_MS = 2000;
+/** Longest wait after that pause for the media path, before the extension counts as not dialed. */
+const EXTENSION_MEDIA_WAIT_MS = 10_000;
+const EXTENSION_MEDIA_POLL_MS = 250;
 
 type IncomingResponse = Core.IncomingResponse;
 
@@ -429,9 +432,7 @@ export class CallController {
     if (call.machine.state.status !== 'established') throw new CallStateError('send tones on', call.machine.state);
 
     const normalized = normalizeDtmf(tones);
-    const sender = sessionDescriptionHandlerOf(call)
-      ?.peerConnection?.getSenders()
-      .find((candidate) => candidate.track?.kind === 'audio' || candidate.dtmf);
+    const sender = dtmfSenderOf(call);
 
     if (!sender?.dtmf?.canInsertDTMF) {
       throw new Error('Tones cannot be sent on this call: the other side did not accept RFC 4733 telephone-events.');
@@ -441,20 +442,35 @@ export class CallController {
 
   /**
    * Sends the dialed number's extension as DTMF after a pause, because an
-   * auto-attendant picks up the call first and then waits for the digits.
-   * When the tones cannot be sent, the call's notice asks for the keypad.
+   * auto-attendant picks up the call first and then waits for the digits. The
+   * browser can send tones only once the media path is up, which may come
+   * after the SIP dialog is established. When the tones cannot be sent, the
+   * call's notice asks for the keypad.
    */
-  #dialExtension(call: TrackedCall): void {
+  async #dialExtension(call: TrackedCall): Promise<void> {
     const extension = call.pendingExtension;
     if (extension === null) return;
     call.pendingExtension = null;
+    call.notice = { ok: true, text: `Dialing extension ${extension}.` };
+    this.#emit();
+
+    await this.#sleep(EXTENSION_DTMF_PAUSE_MS);
+    for (let waited = 0; !this.#canSendDtmf(call) && waited < EXTENSION_MEDIA_WAIT_MS; waited += EXTENSION_MEDIA_POLL_MS) {
+      if (statusOf(call) !== 'established') return;
+      await this.#sleep(EXTENSION_MEDIA_POLL_MS);
+    }
+    if (statusOf(call) !== 'established') return;
+
     try {
-      this.sendDtmf(call.info.id, `${EXTENSION_DTMF_PAUSE}${extension}`);
-      call.notice = { ok: true, text: `Dialing extension ${extension}.` };
+      this.sendDtmf(call.info.id, extension);
     } catch (error) {
       call.notice = { ok: false, text: `Extension ${extension} was not dialed: ${errorText(error)} Dial it on the keypad.` };
+      this.#emit();
     }
-    this.#emit();
+  }
+
+  #canSendDtmf(call: TrackedCall): boolean {
+    return dtmfSenderOf(call)?.dtmf?.canInsertDTMF === true;
   }
 
   /**
@@ -667,7 +683,7 @@ export class CallController {
 
       const handler = sessionDescriptionHandlerOf(call);
       if (handler) this.#options.audioOutput.attach(call.info.id, handler.remoteMediaStream);
-      this.#dialExtension(call);
+      void this.#dialExtension(call);
       return;
     }
 
@@ -1101,4 +1117,11 @@ function rejectionOf(response: IncomingResponse): { reason: CallEndReason; detai
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The audio sender of the call's peer connection, which carries its DTMF. */
+function dtmfSenderOf(call: TrackedCall): RTCRtpSender | undefined {
+  return sessionDescriptionHandlerOf(call)
+    ?.peerConnection?.getSenders()
+    .find((candidate) => candidate.track?.kind === 'audio' || candidate.dtmf);
 }
