@@ -50,9 +50,9 @@ import { referAndWait, ReferProgressNotifier, type TransferOutcome } from './tra
 
 export type { CallInfo, CallNotice } from './tracked-call';
 
-/** Pause between the answer and an extension's tones, as the "," pause of a dial string (WebRTC 1.0 §7.2). */
+/** Pause between the call connecting and an extension's tones, as the "," pause of a dial string (WebRTC 1.0 §7.2). */
 const EXTENSION_DTMF_PAUSE_MS = 2000;
-/** Longest wait after that pause for the media path, before the extension counts as not dialed. */
+/** Maximum wait after that pause for the media path, before the extension counts as not dialed. */
 const EXTENSION_MEDIA_WAIT_MS = 10_000;
 const EXTENSION_MEDIA_POLL_MS = 250;
 
@@ -445,7 +445,7 @@ export class CallController {
    * auto-attendant picks up the call first and then waits for the digits. The
    * browser can send tones only once the media path is up, which may come
    * after the SIP dialog is established. When the tones cannot be sent, the
-   * call's notice asks for the keypad.
+   * call's notice tells the user to use the keypad.
    */
   async #dialExtension(call: TrackedCall): Promise<void> {
     const extension = call.pendingExtension;
@@ -1119,7 +1119,7 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The audio sender of the call's peer connection, which carries its DTMF. */
+/** Returns the audio sender of the call's peer connection, which carries its DTMF. */
 function dtmfSenderOf(call: TrackedCall): RTCRtpSender | undefined {
   return sessionDescriptionHandlerOf(call)
     ?.peerConnection?.getSenders()

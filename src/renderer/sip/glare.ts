@@ -179,7 +179,7 @@ function retryDelayMs(response: Core.IncomingResponseMessage, dependencies: Rein
   const retryAfter = Number.parseInt(response.getHeader('Retry-After') ?? '', 10);
   const retryAfterMs = Number.isInteger(retryAfter) && retryAfter >= 0 && retryAfter <= MAX_RETRY_AFTER_S ? retryAfter * 1000 : null;
   if (response.statusCode === 500) return retryAfterMs;
-  // A proxy answers 480 while the other end has no registered contact, as
+  // A proxy replies 480 while the other end has no registered contact, as
   // between its reconnect and its new REGISTER.
   if (response.statusCode === 480) return retryAfterMs ?? UNAVAILABLE_RETRY_MS;
   return null;
