@@ -218,10 +218,36 @@ describe('in-call controls between two softphones', () => {
     // The tones follow a 2 s pause, so the watch starts in time.
     await watchSentDtmf(a.page);
 
-    await expect.poll(() => callCard(a.page).getByLabel('Call notice').textContent(), { timeout: 5_000 }).toBe('Dialing extension 42.');
+    const notice = () => callCard(a.page).getByLabel('Call notice').textContent();
+    await expect.poll(notice, { timeout: 5_000 }).toBe('Dialing extension 42 in a moment.');
     await expect
       .poll(async () => (await readSentDtmf(a.page)).slice(tonesBefore.length).replaceAll(',', ''), { timeout: 10_000 })
       .toBe('42');
+    await expect.poll(notice, { timeout: 5_000 }).toBe('Dialed extension 42.');
+
+    await hangUp();
+  });
+
+  it('dials the extension of a call held during the pause once resumed', async () => {
+    const tonesBefore = await readSentDtmf(a.page);
+    await dial(a.page, `+${bob.username} x43`);
+    await waitForCallStatus(b.page, 'ringing');
+    await callCard(b.page).getByRole('button', { name: 'Answer' }).click();
+    await waitForCallStatus(a.page, 'established');
+    await watchSentDtmf(a.page);
+
+    await callCard(a.page).getByRole('button', { name: 'Hold' }).click();
+    await waitForCallStatus(a.page, 'held');
+    // Longer than the pause: the tones wait for the resume.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect((await readSentDtmf(a.page)).slice(tonesBefore.length)).toBe('');
+
+    await callCard(a.page).getByRole('button', { name: 'Resume' }).click();
+    await waitForCallStatus(a.page, 'established');
+    await expect
+      .poll(async () => (await readSentDtmf(a.page)).slice(tonesBefore.length).replaceAll(',', ''), { timeout: 10_000 })
+      .toBe('43');
+    await expect.poll(() => callCard(a.page).getByLabel('Call notice').textContent(), { timeout: 5_000 }).toBe('Dialed extension 43.');
 
     await hangUp();
   });

@@ -46,14 +46,23 @@ async function unusedPort(): Promise<number> {
   return port;
 }
 
+const line = benchLine(41, 'Early Bench');
+const noStorageLine = benchLine(42, 'No Storage Bench');
+let bench: SoftphoneBench;
+
+beforeAll(async () => {
+  bench = await startSoftphoneBench([line, noStorageLine]);
+}, 60_000);
+
+afterAll(async () => {
+  await bench?.stop();
+});
+
 describe('WebSocket opened before the bundle loads', () => {
-  const line = benchLine(41, 'Early Bench');
-  let bench: SoftphoneBench;
   let phone: SoftphoneInstance;
   let aor: string;
 
   beforeAll(async () => {
-    bench = await startSoftphoneBench([line]);
     aor = `sip:${line.username}@${bench.kamailio.domain}`;
     phone = await startSoftphoneInstance({ name: 'early', rendererUrl: bench.renderer.url });
     await signInWithJwt(phone.page, bench.platform.url, line.jwtCredential);
@@ -63,7 +72,6 @@ describe('WebSocket opened before the bundle loads', () => {
   afterAll(async () => {
     await phone?.quit();
     await phone?.close();
-    await bench?.stop();
   });
 
   it('registers over the early socket alone', async () => {
@@ -115,5 +123,47 @@ describe('WebSocket opened before the bundle loads', () => {
     } finally {
       await sockets.cdp.detach();
     }
+  });
+
+  it('forgets a server left from an earlier session at a signed-out start', async () => {
+    // As after a session that ended while the app was not running.
+    await phone.page.evaluate(([key, url]) => localStorage.setItem(key, url), [LAST_SIP_SERVER_KEY, bench.kamailio.wssUrl] as const);
+
+    await phone.page.reload();
+    await phone.page.getByRole('button', { name: 'Sign in with browser' }).waitFor({ timeout: 10_000 });
+
+    await expect.poll(() => rememberedServer(phone.page), { timeout: 5_000 }).toBeNull();
+  });
+});
+
+/**
+ * Makes `window.localStorage` throw on access, as Chromium does when the page
+ * may not use storage ("Access is denied for this document").
+ */
+function blockLocalStorage(): void {
+  Object.defineProperty(window, 'localStorage', {
+    configurable: true,
+    get() {
+      throw new DOMException("Failed to read the 'localStorage' property from 'Window': Access is denied for this document.", 'SecurityError');
+    },
+  });
+}
+
+describe('page without local storage', () => {
+  let phone: SoftphoneInstance;
+
+  beforeAll(async () => {
+    phone = await startSoftphoneInstance({ name: 'no-storage', rendererUrl: bench.renderer.url, initScripts: [blockLocalStorage] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await phone?.quit();
+    await phone?.close();
+  });
+
+  it('registers without the early socket', async () => {
+    await signInWithJwt(phone.page, bench.platform.url, noStorageLine.jwtCredential);
+    await waitForRegistered(phone.page);
+    await expect.poll(() => bench.kamailio.contacts(`sip:${noStorageLine.username}@${bench.kamailio.domain}`)).toHaveLength(1);
   });
 });

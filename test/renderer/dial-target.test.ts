@@ -41,6 +41,13 @@ describe('parseDialTarget', () => {
     expect(target.extension).toBe('12');
   });
 
+  it.each(['x', ' x', ' ext ', ' ext. ', ' extension ', '#'])('reads a typed 15-digit extension after %j', (marker) => {
+    const target = parseDialTarget(`+1 650 555 0100${marker}123456789012345`, DOMAIN, US);
+
+    expect(target.uri).toBe('sip:+16505550100@sip.bench.test');
+    expect(target.extension).toBe('123456789012345');
+  });
+
   it('reads a dial link extension of up to 15 digits', () => {
     const target = parseDialTarget('+16505550100;ext=123456789012345', DOMAIN, US);
 

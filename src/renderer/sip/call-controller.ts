@@ -435,7 +435,7 @@ export class CallController {
     const sender = dtmfSenderOf(call);
 
     if (!sender?.dtmf?.canInsertDTMF) {
-      throw new Error('Tones cannot be sent on this call: the other side did not accept RFC 4733 telephone-events.');
+      throw new Error('Tones cannot be sent on this call: the other side did not accept tones (RFC 4733 telephone-events).');
     }
     sender.dtmf.insertDTMF(sender.dtmf.toneBuffer + normalized, DTMF_DURATION_MS, DTMF_INTER_TONE_GAP_MS);
   }
@@ -444,29 +444,35 @@ export class CallController {
    * Sends the dialed number's extension as DTMF after a pause, because an
    * auto-attendant picks up the call first and then waits for the digits. The
    * browser can send tones only once the media path is up, which may come
-   * after the SIP dialog is established. When the tones cannot be sent, the
-   * call's notice tells the user to use the keypad.
+   * after the SIP dialog is established. A call put on hold meanwhile gets its
+   * extension once it is resumed. When the tones cannot be sent, the call's
+   * notice says so and tells the user to use the keypad.
    */
   async #dialExtension(call: TrackedCall): Promise<void> {
     const extension = call.pendingExtension;
     if (extension === null) return;
     call.pendingExtension = null;
-    call.notice = { ok: true, text: `Dialing extension ${extension}.` };
+    call.notice = { ok: true, text: `Dialing extension ${extension} in a moment.` };
     this.#emit();
 
     await this.#sleep(EXTENSION_DTMF_PAUSE_MS);
-    for (let waited = 0; !this.#canSendDtmf(call) && waited < EXTENSION_MEDIA_WAIT_MS; waited += EXTENSION_MEDIA_POLL_MS) {
-      if (statusOf(call) !== 'established') return;
+    let waitedForMedia = 0;
+    while (!(statusOf(call) === 'established' && this.#canSendDtmf(call))) {
+      if (!isConnected(call.machine.state)) return;
+      // Time on hold does not count: the tones wait for the resume.
+      if (statusOf(call) === 'established') waitedForMedia += EXTENSION_MEDIA_POLL_MS;
+      if (waitedForMedia > EXTENSION_MEDIA_WAIT_MS) break;
       await this.#sleep(EXTENSION_MEDIA_POLL_MS);
     }
-    if (statusOf(call) !== 'established') return;
 
     try {
       this.sendDtmf(call.info.id, extension);
+      call.notice = { ok: true, text: `Dialed extension ${extension}.` };
     } catch (error) {
-      call.notice = { ok: false, text: `Extension ${extension} was not dialed: ${errorText(error)} Dial it on the keypad.` };
-      this.#emit();
+      const cause = this.#canSendDtmf(call) ? errorText(error) : 'the call has no audio path for tones yet.';
+      call.notice = { ok: false, text: `Extension ${extension} was not dialed: ${cause} Dial it on the keypad once you hear the other side.` };
     }
+    this.#emit();
   }
 
   #canSendDtmf(call: TrackedCall): boolean {
@@ -481,6 +487,12 @@ export class CallController {
   async transfer(callId: string, input: string): Promise<void> {
     const call = this.#requireCall(callId);
     const target = this.#parseTarget(input);
+    if (target.extension !== null) {
+      // A REFER names only where to call; nothing would dial the extension there.
+      throw new Error(
+        `A transfer cannot dial extension ${target.extension}: transfer to ${target.display} without it, or use a consult transfer and dial the extension first.`,
+      );
+    }
     const targetUri = UserAgent.makeURI(target.uri);
     if (!targetUri) throw new InvalidDialTargetError(input, 'invalid-sip-uri');
 

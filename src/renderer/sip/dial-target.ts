@@ -61,8 +61,12 @@ const MAX_FEATURE_CODE_LENGTH = 32;
 const SEPARATORS = /[\s().\-/\u00a0]/g;
 const FEATURE_CODE = /^[*#][0-9*#]*$/;
 const DIGITS = /^[0-9]+$/;
-/** Digits with an optional `+` and an optional extension (`x12`, `ext. 12`, `;ext=12`, `#12`), separators removed. */
-const PHONE_NUMBER_TEXT = /^\+?[0-9]+(?:(?:;ext=|ext|extension|x|#)[0-9]{1,15})?$/i;
+/**
+ * Digits with an optional `+` and an optional extension (`x12`, `ext. 12`,
+ * `;ext=12`, `#12`) of up to 15 digits, separators removed. The number and the
+ * extension are read apart: libphonenumber takes at most 9 digits after `x`.
+ */
+const PHONE_NUMBER_TEXT = /^(\+?[0-9]+)(?:(?:;ext=|ext|extension|x|#)([0-9]{1,15}))?$/i;
 const SIP_URI = /^sips?:[^@\s<>"]+@[A-Za-z0-9.\-[\]:]+$/i;
 const SIP_SCHEME = /^sips?:/i;
 const TEL_SCHEME = /^tel:/i;
@@ -91,16 +95,18 @@ export function parseDialTarget(input: string, domain: string, context: DialingC
     return { kind: 'feature-code', uri: sipUri(compact, domain), display: compact, dialString: compact, extension: null };
   }
 
-  if (!PHONE_NUMBER_TEXT.test(compact)) throw new InvalidDialTargetError(input, 'not-a-number', context);
+  const parts = PHONE_NUMBER_TEXT.exec(compact);
+  if (parts === null) throw new InvalidDialTargetError(input, 'not-a-number', context);
+  const [, numberDigits = '', extension = null] = parts;
 
-  const phoneNumber = parsePhoneNumber(text, context);
+  const phoneNumber = parsePhoneNumber(numberDigits, context);
   if (phoneNumber?.isValid()) {
     return {
       kind: 'phone-number',
       uri: sipUri(phoneNumber.number, domain),
       display: formatPhoneNumber(phoneNumber, context),
       dialString: phoneNumber.number,
-      extension: phoneNumber.ext ?? null,
+      extension,
     };
   }
 

@@ -335,6 +335,14 @@ export class SoftphoneStore {
     // profile arrives is there nothing to start.
     if (line === null && (provisioning.status === 'failed' || provisioning.status === 'provisioning')) return;
 
+    // Signed out, or signed in without a line: the next start opens no early
+    // WebSocket. This also covers a start that finds a server left from a
+    // session that ended while the app was not running.
+    if (line === null) {
+      const storage = pageStorage();
+      if (storage) forgetSipServer(storage);
+    }
+
     const profileKey = line === null ? null : JSON.stringify([line.profile, line.instanceId, state.settings.clientId]);
     if (profileKey === this.#engineProfileKey) {
       if (provisioning.status === 'ready') this.#engine?.profileConfirmed();
@@ -342,7 +350,10 @@ export class SoftphoneStore {
     }
 
     this.#engineProfileKey = profileKey;
-    this.#engineStarting = this.#engineStarting.then(() => this.#replaceEngine(state, line));
+    this.#engineStarting = this.#engineStarting
+      .then(() => this.#replaceEngine(state, line))
+      // A failed start must not stop the next profile's start, nor quit.
+      .catch((error: unknown) => console.error('Starting the SIP line failed', error));
   }
 
   async #replaceEngine(state: AppState, line: ProvisionedLine | null): Promise<void> {
@@ -353,8 +364,6 @@ export class SoftphoneStore {
     }
 
     if (line === null) {
-      // Signed out: the next start opens no early WebSocket.
-      if (typeof localStorage !== 'undefined') forgetSipServer(localStorage);
       this.registration = { status: 'unregistered' };
       this.calls = [];
       this.desktop.reportPhoneStatus(this.registration, this.calls);
@@ -376,7 +385,7 @@ export class SoftphoneStore {
       audioConstraints: () => this.audio.microphoneConstraints(),
       dialingContext: () => this.dialingContext,
       sipLog: this.desktop.forwardSipLog,
-      sipServerStorage: typeof localStorage === 'undefined' ? undefined : localStorage,
+      sipServerStorage: pageStorage(),
     });
 
     engine.subscribe(() => {
@@ -416,3 +425,14 @@ export class SoftphoneStore {
   }
 }
 
+/**
+ * Returns the page's `localStorage`, or undefined where there is none or the
+ * browser denies it (reading `window.localStorage` then throws a SecurityError).
+ */
+function pageStorage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined;
+  }
+}
