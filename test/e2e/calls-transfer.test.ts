@@ -122,6 +122,14 @@ describe('transfers and call waiting between three softphones', () => {
     await expect(a.page.locator('.call-card').count()).resolves.toBe(1);
     await expect(card(a.page, 'established').getByLabel('Call notice').textContent()).resolves.toContain('603 Decline');
     await expectAudioBetween(a.page, b.page);
+
+    // A REFER cannot carry an extension: the transfer is refused before it is sent.
+    await openTransfer(b.page, `+${carol.username} x42`);
+    await b.page.getByRole('button', { name: 'Transfer now' }).click();
+    await expect
+      .poll(() => b.page.getByRole('alert').filter({ hasText: 'transfer' }).textContent())
+      .toMatch(/^A transfer cannot dial extension 42: transfer to .+ without it/);
+    await expect(card(b.page, 'established').count()).resolves.toBe(1);
   });
 
   it('warm-transfers after a consultation call, with Replaces', async () => {
