@@ -119,6 +119,13 @@ describe('dialing', () => {
     await numberField(a.page).fill('');
   });
 
+  it('shows the extension in the number preview', async () => {
+    await numberField(a.page).fill(`${bob.username.slice(1)} x42`);
+
+    await expect(a.page.getByLabel('Number preview').textContent()).resolves.toBe(`${bob.nationalNumber}, then extension 42`);
+    await numberField(a.page).fill('');
+  });
+
   it('shows the extension of a dial link', async () => {
     await a.emit(IpcEvent.DialLinkOpened, parseDialLink(`tel:+${bob.username};ext=123`, null));
 
