@@ -137,4 +137,22 @@ describe('dialing', () => {
     await prompt.getByRole('button', { name: 'Cancel' }).click();
     expect(await prompt.count()).toBe(0);
   });
+
+  it('calls the number of a dial link and keeps its extension for the tones', async () => {
+    await a.emit(IpcEvent.DialLinkOpened, parseDialLink(`tel:+${bob.username};ext=123`, null));
+    const prompt = a.page.getByRole('alertdialog', { name: 'Call from a link' });
+    await prompt.getByRole('button', { name: 'Call' }).click();
+
+    await waitForCallStatus(b.page, 'ringing');
+    // The request-URI is the number alone; the extension waits for the call to connect.
+    expect(invitesSeen(bench).at(-1)).toBe(`sip:+${bob.username}@${bench.kamailio.domain}`);
+    await b.page.getByRole('button', { name: 'Answer' }).click();
+    await waitForCallStatus(a.page, 'established');
+    await expect
+      .poll(() => callCard(a.page).getByLabel('Call notice').textContent(), POLL)
+      .toMatch(/^(Dialing extension 123 in a moment|Dialed extension 123)\.$/);
+
+    await callCard(a.page).getByRole('button', { name: 'Hang up' }).click();
+    await Promise.all([waitForIdle(a.page), waitForIdle(b.page)]);
+  });
 });
