@@ -138,7 +138,7 @@ describe('dialing', () => {
     expect(await prompt.count()).toBe(0);
   });
 
-  it('calls the number of a dial link and keeps its extension for the tones', async () => {
+  it('dials a link extension after connecting', async () => {
     await a.emit(IpcEvent.DialLinkOpened, parseDialLink(`tel:+${bob.username};ext=123`, null));
     const prompt = a.page.getByRole('alertdialog', { name: 'Call from a link' });
     await prompt.getByRole('button', { name: 'Call' }).click();
