@@ -2,7 +2,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 
-import type { DialLink } from '../shared/desktop';
+import { MAX_PHONE_EXTENSION_DIGITS, type DialLink } from '../shared/desktop';
 import type { Logger } from './logger';
 
 /** URL schemes the app registers with the OS and accepts from it. */
@@ -135,8 +135,6 @@ function parseTelephoneLink(link: string, body: string, defaultCountry: string |
 const INVALID_EXTENSION = Symbol('invalid extension');
 /** RFC 3966 `extension`: phone digits with visual separators, which are dropped. */
 const EXTENSION_TEXT = /^[0-9][0-9().-]*$/;
-/** RFC 3966 sets no maximum; 15 digits is a chosen bound far above real PBX extensions. */
-const MAX_EXTENSION_DIGITS = 15;
 
 /**
  * Returns the digits of the `ext=` parameter, null when there is none, or
@@ -152,7 +150,7 @@ function parseExtension(parameters: readonly string[]): string | null | typeof I
   if (values.length > 1 || value === null || value === undefined || !EXTENSION_TEXT.test(value)) return INVALID_EXTENSION;
 
   const digits = value.replace(/[().-]/g, '');
-  return digits.length <= MAX_EXTENSION_DIGITS ? digits : INVALID_EXTENSION;
+  return digits.length <= MAX_PHONE_EXTENSION_DIGITS ? digits : INVALID_EXTENSION;
 }
 
 // RFC 3261 section 25.1 `user`: unreserved, escaped and user-unreserved

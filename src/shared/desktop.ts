@@ -28,6 +28,13 @@ export interface DesktopPreferences {
  * A `tel:`, `sip:` or `callto:` link the OS handed to the app. A valid link is
  * shown to the user and dialed only after they confirm it.
  */
+/**
+ * Maximum digits of a phone number's extension, in a `tel:` link or typed after
+ * the number. RFC 3966 sets no maximum; 15 is a chosen bound far above real PBX
+ * extensions.
+ */
+export const MAX_PHONE_EXTENSION_DIGITS = 15;
+
 export type DialLink =
   | {
       status: 'valid';
@@ -37,7 +44,7 @@ export type DialLink =
       display: string;
       /**
        * Digits of a `tel:` link's `ext=` parameter (RFC 3966), absent when the
-       * link has none. The user dials them on the keypad once the call connects.
+       * link has none. The app sends them as DTMF once the call connects.
        */
       extension?: string;
     }

@@ -43,9 +43,8 @@ function runCompiled(code: string, remembered: string | null) {
     close() {}
   }
   const storage = { getItem: (name: string) => (name === LAST_SIP_SERVER_KEY ? remembered : null) };
-  const window = { localStorage: storage };
   runInNewContext(code, {
-    window,
+    localStorage: storage,
     WebSocket: RecordingWebSocket,
     setTimeout: (_handler: () => void, ms: number) => timers.push(ms),
     URL,

@@ -1,5 +1,7 @@
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js/min';
 
+import { MAX_PHONE_EXTENSION_DIGITS } from '../../shared/desktop';
+
 /**
  * Default country for numbers typed without a country code: from the dialing
  * setting or the user's own number. Only the calling code is known when the
@@ -63,10 +65,13 @@ const FEATURE_CODE = /^[*#][0-9*#]*$/;
 const DIGITS = /^[0-9]+$/;
 /**
  * Digits with an optional `+` and an optional extension (`x12`, `ext. 12`,
- * `;ext=12`, `#12`) of up to 15 digits, separators removed. The number and the
- * extension are read apart: libphonenumber takes at most 9 digits after `x`.
+ * `;ext=12`, `#12`), separators removed. The number and the extension are read
+ * apart, because libphonenumber takes at most 9 digits after `x`.
  */
-const PHONE_NUMBER_TEXT = /^(\+?[0-9]+)(?:(?:;ext=|ext|extension|x|#)([0-9]{1,15}))?$/i;
+const PHONE_NUMBER_TEXT = new RegExp(
+  `^(\\+?[0-9]+)(?:(?:;ext=|ext|extension|x|#)([0-9]{1,${MAX_PHONE_EXTENSION_DIGITS}}))?$`,
+  'i',
+);
 const SIP_URI = /^sips?:[^@\s<>"]+@[A-Za-z0-9.\-[\]:]+$/i;
 const SIP_SCHEME = /^sips?:/i;
 const TEL_SCHEME = /^tel:/i;

@@ -19,9 +19,9 @@ export const SIP_WEBSOCKET_PROTOCOL = 'sip';
 
 const SLOT = Symbol.for('rc-softphone.early-sip-socket');
 
-/** `WebSocket.readyState` values, spelled out so that this module needs no global `WebSocket`. */
-const CONNECTING = 0;
-const OPEN = 1;
+/** `WebSocket.readyState` values, spelled out so that code here and in tests needs no global `WebSocket`. */
+export const WEBSOCKET_CONNECTING = 0;
+export const WEBSOCKET_OPEN = 1;
 
 type WebSocketConstructor = new (url: string, protocols: string) => WebSocket;
 
@@ -86,10 +86,22 @@ export function claimEarlySipSocket(url: string, holder: object = globalThis): W
   if (early === undefined) return undefined;
   delete slot[SLOT];
 
-  const usable = early.socket.readyState === CONNECTING || early.socket.readyState === OPEN;
+  const usable = early.socket.readyState === WEBSOCKET_CONNECTING || early.socket.readyState === WEBSOCKET_OPEN;
   if (early.url === url && usable) return early.socket;
   if (usable) early.socket.close(1000);
   return undefined;
+}
+
+/**
+ * Returns the page's `localStorage`, or undefined where there is none or the
+ * browser denies it (reading `window.localStorage` then throws a SecurityError).
+ */
+export function pageStorage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Remembers the server of an opened WebSocket for the next start. */

@@ -1,10 +1,6 @@
 import { EmitterImpl, TransportState, type Core, type Emitter, type Transport } from 'sip.js';
 
-import { claimEarlySipSocket, SIP_WEBSOCKET_PROTOCOL } from './early-sip-socket';
-
-/** `WebSocket.readyState` values, spelled out so that tests can pass another WebSocket class. */
-const CONNECTING = 0;
-const OPEN = 1;
+import { claimEarlySipSocket, SIP_WEBSOCKET_PROTOCOL, WEBSOCKET_OPEN } from './early-sip-socket';
 
 /** A double CRLF: the keep-alive ping and pong of SIP over connection-oriented transports (RFC 5626 §3.5.1). */
 const CRLF_KEEP_ALIVE = /^(\r\n)+$/;
@@ -121,7 +117,7 @@ export class SipWebSocketTransport implements Transport {
     this.#transition(TransportState.Connecting);
     if (!this.#holds(socket, TransportState.Connecting)) return connecting;
 
-    if (socket.readyState === OPEN) {
+    if (socket.readyState === WEBSOCKET_OPEN) {
       this.#transition(TransportState.Connected);
     } else {
       this.#giveUpAfterTimeout(socket, TransportState.Connecting, 'Opening');
@@ -139,7 +135,7 @@ export class SipWebSocketTransport implements Transport {
     this.#transition(TransportState.Disconnecting);
     if (!this.#holds(socket, TransportState.Disconnecting)) return disconnecting;
 
-    if (socket === undefined || socket.readyState > OPEN) {
+    if (socket === undefined || socket.readyState > WEBSOCKET_OPEN) {
       this.#socket = undefined;
       this.#transition(TransportState.Disconnected);
     } else {
@@ -268,7 +264,7 @@ export class SipWebSocketTransport implements Transport {
   #dropSocket(): void {
     const socket = this.#socket;
     this.#socket = undefined;
-    if (socket !== undefined && socket.readyState <= OPEN) socket.close(1000);
+    if (socket !== undefined && socket.readyState <= WEBSOCKET_OPEN) socket.close(1000);
   }
 
   #transition(next: TransportState, error?: Error): void {

@@ -6,7 +6,7 @@ import { Ringer } from '../audio/ringer';
 import { formatDialString, resolveDialingContext, type DialingContext } from '../sip/dial-target';
 import type { SipProfile } from '../../shared/sip-profile';
 import type { RegistrationState } from '../sip/registration-state';
-import { forgetSipServer } from '../sip/early-sip-socket';
+import { forgetSipServer, pageStorage } from '../sip/early-sip-socket';
 import { SoftphoneEngine, type CallInfo } from '../sip/softphone-engine';
 import { AudioDevicesState } from './audio-devices.svelte';
 import { CallHistoryState } from './call-history.svelte';
@@ -422,17 +422,5 @@ export class SoftphoneStore {
     await this.#engineStarting;
     await this.#engine?.stop().catch((error: unknown) => console.warn('Unregister on quit failed', error));
     await this.bridge.quitReady();
-  }
-}
-
-/**
- * Returns the page's `localStorage`, or undefined where there is none or the
- * browser denies it (reading `window.localStorage` then throws a SecurityError).
- */
-function pageStorage(): Storage | undefined {
-  try {
-    return typeof localStorage === 'undefined' ? undefined : localStorage;
-  } catch {
-    return undefined;
   }
 }
