@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { TransportState, type Core } from 'sip.js';
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 
 import { openEarlySipSocket, rememberSipServer } from '../../src/renderer/sip/early-sip-socket';
@@ -69,6 +70,35 @@ export async function createLoopbackCertificate(): Promise<LoopbackCertificate> 
     certificate: await readFile(join(folder, 'cert.pem')),
     key: await readFile(join(folder, 'key.pem')),
     remove: () => rm(folder, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Registers hooks that create a loopback certificate before the calling file's
+ * tests and remove it after them. Returns the server, transport and WebSocket
+ * class factories that use it.
+ */
+export function useLoopbackTls() {
+  let tls: LoopbackCertificate | undefined;
+  let webSocketClass: WebSocketClass | undefined;
+
+  beforeAll(async () => {
+    tls = await createLoopbackCertificate();
+    webSocketClass = trustingWebSocket(tls.certificate);
+  });
+  afterAll(async () => {
+    await tls?.remove();
+  });
+
+  const created = () => {
+    if (tls === undefined || webSocketClass === undefined) throw new Error('The loopback certificate is created in beforeAll');
+    return { tls, webSocketClass };
+  };
+  return {
+    startServer: () => startTlsWebSocketServer(created().tls),
+    webSocketClass: () => created().webSocketClass,
+    transportTo: (url: string, extra: Partial<SipWebSocketTransportOptions> = {}) =>
+      recordingTransport(url, created().webSocketClass, extra),
   };
 }
 

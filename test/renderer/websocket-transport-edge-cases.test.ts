@@ -8,25 +8,17 @@ import WebSocket, { type WebSocket as ServerSocket } from 'ws';
 import { claimEarlySipSocket } from '../../src/renderer/sip/early-sip-socket';
 import { SipWebSocketTransport, type SipWebSocketTransportOptions } from '../../src/renderer/sip/websocket-transport';
 import {
-  createLoopbackCertificate,
   openEarlySocketTo,
-  recordingTransport,
   SAMPLE_REGISTER,
   sleep,
   startRelay,
-  startTlsWebSocketServer,
-  trustingWebSocket,
+  useLoopbackTls,
   waitUntil,
-  type LoopbackCertificate,
   type TlsWebSocketServer,
 } from './tls-websocket-server';
 
-let tls: LoopbackCertificate;
-let WebSocketImpl: NonNullable<SipWebSocketTransportOptions['WebSocketImpl']>;
-
 const REGISTER = SAMPLE_REGISTER;
-const startServer = () => startTlsWebSocketServer(tls);
-const transportTo = (url: string, extra: Partial<SipWebSocketTransportOptions> = {}) => recordingTransport(url, WebSocketImpl, extra);
+const { startServer, transportTo, webSocketClass } = useLoopbackTls();
 
 /** Resolves with 'settled' or 'pending' once `promise` settles or `ms` pass. */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<'settled' | 'pending'> {
@@ -38,15 +30,6 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<'settled'
     sleep(ms).then(() => 'pending' as const),
   ]);
 }
-
-beforeAll(async () => {
-  tls = await createLoopbackCertificate();
-  WebSocketImpl = trustingWebSocket(tls.certificate);
-});
-
-afterAll(async () => {
-  await tls.remove();
-});
 
 describe('SipWebSocketTransport edge cases', () => {
   let server: TlsWebSocketServer;
@@ -141,7 +124,7 @@ describe('SipWebSocketTransport edge cases', () => {
   }, 15_000);
 
   it('early socket closed before claim is skipped', async () => {
-    const holder = openEarlySocketTo(server.url, WebSocketImpl);
+    const holder = openEarlySocketTo(server.url, webSocketClass());
     await waitUntil(() => server.connections.length === 1, 'the early connection');
     server.connections[0]!.close(1001);
     await sleep(100);
@@ -159,7 +142,7 @@ describe('SipWebSocketTransport edge cases', () => {
     const relay = await startRelay(server.port);
     cleanups.push(() => relay.close());
     relay.hold = 1;
-    const holder = openEarlySocketTo(relay.url, WebSocketImpl);
+    const holder = openEarlySocketTo(relay.url, webSocketClass());
     await waitUntil(() => relay.links.length === 1, 'the early TCP connection, held');
 
     const subject = transportTo(relay.url, { earlySocketHolder: holder });
@@ -176,7 +159,7 @@ describe('SipWebSocketTransport edge cases', () => {
     const relay = await startRelay(server.port);
     cleanups.push(() => relay.close());
     relay.hold = 1;
-    const holder = openEarlySocketTo(relay.url, WebSocketImpl);
+    const holder = openEarlySocketTo(relay.url, webSocketClass());
     await waitUntil(() => relay.links.length === 1, 'the early TCP connection, held');
 
     // Closing a socket that is still opening fires `error`, which must not go unhandled.
@@ -192,7 +175,7 @@ describe('SipWebSocketTransport edge cases', () => {
     // only when sip.js times out the first REGISTER (Timer F, 32 s by default).
     const relay = await startRelay(server.port);
     cleanups.push(() => relay.close());
-    const holder = openEarlySocketTo(relay.url, WebSocketImpl);
+    const holder = openEarlySocketTo(relay.url, webSocketClass());
     await waitUntil(() => server.connections.length === 1, 'the early connection');
     await sleep(50);
     relay.links[0]!.silence();
@@ -252,7 +235,7 @@ describe('SipWebSocketTransport under a sip.js UserAgent', () => {
     const userAgent = new UserAgent({
       uri: UserAgent.makeURI('sip:1001@sip.example.invalid'),
       transportConstructor: SipWebSocketTransport,
-      transportOptions: { server: server.url, connectionTimeout: 5, WebSocketImpl, earlySocketHolder: {} } satisfies SipWebSocketTransportOptions,
+      transportOptions: { server: server.url, connectionTimeout: 5, WebSocketImpl: webSocketClass(), earlySocketHolder: {} } satisfies SipWebSocketTransportOptions,
       logBuiltinEnabled: false,
       logLevel: 'debug',
       logConnector: (_level, category, _label, content) => lines.push(`${category} ${content}`),
@@ -277,7 +260,7 @@ describe('SipWebSocketTransport under a sip.js UserAgent', () => {
     const userAgent = new UserAgent({
       uri: UserAgent.makeURI('sip:1002@sip.example.invalid'),
       transportConstructor: SipWebSocketTransport,
-      transportOptions: { server: server.url, connectionTimeout: 5, WebSocketImpl, earlySocketHolder: {} } satisfies SipWebSocketTransportOptions,
+      transportOptions: { server: server.url, connectionTimeout: 5, WebSocketImpl: webSocketClass(), earlySocketHolder: {} } satisfies SipWebSocketTransportOptions,
       logBuiltinEnabled: false,
     });
     await userAgent.start();

@@ -13,32 +13,15 @@ import {
 } from '../../src/renderer/sip/early-sip-socket';
 import type { SipWebSocketTransport, SipWebSocketTransportOptions } from '../../src/renderer/sip/websocket-transport';
 import {
-  createLoopbackCertificate,
   memoryStorage,
-  recordingTransport,
   SAMPLE_REGISTER,
-  startTlsWebSocketServer,
-  trustingWebSocket,
+  useLoopbackTls,
   waitUntil,
-  type LoopbackCertificate,
   type TlsWebSocketServer,
 } from './tls-websocket-server';
 
-let tls: LoopbackCertificate;
-let WebSocketImpl: NonNullable<SipWebSocketTransportOptions['WebSocketImpl']>;
-
 const REGISTER = SAMPLE_REGISTER;
-const startServer = () => startTlsWebSocketServer(tls);
-const transportTo = (url: string, extra: Partial<SipWebSocketTransportOptions> = {}) => recordingTransport(url, WebSocketImpl, extra);
-
-beforeAll(async () => {
-  tls = await createLoopbackCertificate();
-  WebSocketImpl = trustingWebSocket(tls.certificate);
-});
-
-afterAll(async () => {
-  await tls.remove();
-});
+const { startServer, transportTo, webSocketClass } = useLoopbackTls();
 
 describe('SipWebSocketTransport', () => {
   let server: TlsWebSocketServer;
@@ -194,7 +177,7 @@ describe('early SIP socket', () => {
     const storage = memoryStorage();
     rememberSipServer(storage, server.url);
     const holder = {};
-    openEarlySipSocket(storage, holder, WebSocketImpl);
+    openEarlySipSocket(storage, holder, webSocketClass());
     await waitUntil(() => server.connections.length === 1, 'the early connection');
     // The client side sees the open a little after the server does.
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -214,7 +197,7 @@ describe('early SIP socket', () => {
     const storage = memoryStorage();
     rememberSipServer(storage, server.url);
     const holder = {};
-    openEarlySipSocket(storage, holder, WebSocketImpl);
+    openEarlySipSocket(storage, holder, webSocketClass());
 
     const subject = transportTo(server.url, { earlySocketHolder: holder });
     await subject.transport.connect();
@@ -229,7 +212,7 @@ describe('early SIP socket', () => {
       const storage = memoryStorage();
       rememberSipServer(storage, other.url);
       const holder = {};
-      openEarlySipSocket(storage, holder, WebSocketImpl);
+      openEarlySipSocket(storage, holder, webSocketClass());
       await waitUntil(() => other.connections.length === 1, 'the early connection to the old server');
 
       const subject = transportTo(server.url, { earlySocketHolder: holder });
@@ -245,11 +228,11 @@ describe('early SIP socket', () => {
   it('opens nothing without a remembered wss:// server', () => {
     const storage = memoryStorage();
     const holder = {};
-    openEarlySipSocket(storage, holder, WebSocketImpl);
+    openEarlySipSocket(storage, holder, webSocketClass());
     expect(claimEarlySipSocket(server.url, holder)).toBeUndefined();
 
     storage.setItem(LAST_SIP_SERVER_KEY, 'ws://127.0.0.1:1');
-    openEarlySipSocket(storage, holder, WebSocketImpl);
+    openEarlySipSocket(storage, holder, webSocketClass());
     expect(claimEarlySipSocket('ws://127.0.0.1:1', holder)).toBeUndefined();
 
     rememberSipServer(storage, server.url);
@@ -264,7 +247,7 @@ describe('early SIP socket', () => {
     };
     broken.setItem = broken.getItem;
     const holder = {};
-    expect(() => openEarlySipSocket(broken, holder, WebSocketImpl)).not.toThrow();
+    expect(() => openEarlySipSocket(broken, holder, webSocketClass())).not.toThrow();
     expect(() => rememberSipServer(broken, server.url)).not.toThrow();
     expect(claimEarlySipSocket(server.url, holder)).toBeUndefined();
   });
