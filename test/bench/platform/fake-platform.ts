@@ -27,7 +27,7 @@ import {
   type AuthorizationCode,
   type TokenPair,
 } from './oauth';
-import { RateLimiter } from './rate-limiter';
+import { RateLimiter, type RateLimitGroup } from './rate-limiter';
 import type {
   ErrorResponse,
   GrantType,
@@ -620,17 +620,31 @@ export class FakePlatform {
     return { user: this.requireUser(pair.ownerId), pair };
   }
 
-  private handleSipProvision(request: ParsedRequest): void {
+  /**
+   * Authenticates a /restapi/v1.0 call and counts it against the caller's limit
+   * in `group`. Sends the 401 or the 429 and returns undefined when either fails;
+   * otherwise returns the caller and the rate-limit headers for the response.
+   */
+  private authenticateWithinLimit(
+    request: ParsedRequest,
+    group: RateLimitGroup,
+  ): { user: PlatformUser; pair: TokenPair; headers: Record<string, string> } | undefined {
     const auth = this.authenticateApi(request);
-    if (!auth) return;
+    if (!auth) return undefined;
     const { user, pair } = auth;
 
-    const limit = this.rateLimiter.check(`${pair.clientId}:${user.ownerId}:heavy`, 'heavy');
-    const headers = limit.headers;
+    const limit = this.rateLimiter.check(`${pair.clientId}:${user.ownerId}:${group}`, group);
     if (!limit.allowed) {
-      sendError(request, platformError(429, 'CMN-301', 'Request rate exceeded'), headers);
-      return;
+      sendError(request, platformError(429, 'CMN-301', 'Request rate exceeded'), limit.headers);
+      return undefined;
     }
+    return { user, pair, headers: limit.headers };
+  }
+
+  private handleSipProvision(request: ParsedRequest): void {
+    const auth = this.authenticateWithinLimit(request, 'heavy');
+    if (!auth) return;
+    const { user, pair, headers } = auth;
     const fail = (error: ErrorResponse<PlatformErrorBody>) => sendError(request, error, headers);
 
     if (!pair.scope.split(' ').includes('VoipCalling')) return fail(provisionError('CMN-401'));
@@ -720,16 +734,9 @@ export class FakePlatform {
   }
 
   private handleExtensionInfo(request: ParsedRequest): void {
-    const auth = this.authenticateApi(request);
+    const auth = this.authenticateWithinLimit(request, 'light');
     if (!auth) return;
-    const { user, pair } = auth;
-
-    const limit = this.rateLimiter.check(`${pair.clientId}:${user.ownerId}:light`, 'light');
-    const headers = limit.headers;
-    if (!limit.allowed) {
-      sendError(request, platformError(429, 'CMN-301', 'Request rate exceeded'), headers);
-      return;
-    }
+    const { user, pair, headers } = auth;
     if (!pair.scope.split(' ').includes('ReadAccounts')) {
       const message = 'In order to call this API endpoint, application needs to have [ReadAccounts] permission';
       sendError(request, platformError(403, 'CMN-401', message), headers);

@@ -12,7 +12,7 @@ export const RATE_LIMIT_GROUPS = {
 
 const RATE_LIMIT_PENALTY_SECONDS = 60;
 
-type RateLimitGroup = keyof typeof RATE_LIMIT_GROUPS;
+export type RateLimitGroup = keyof typeof RATE_LIMIT_GROUPS;
 
 interface RateLimitDecision {
   allowed: boolean;
