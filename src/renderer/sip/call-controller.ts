@@ -446,7 +446,7 @@ export class CallController {
    * browser can send tones only once the media path is up, which may come
    * after the SIP dialog is established. A call put on hold meanwhile gets its
    * extension once it is resumed. When the tones cannot be sent, the call's
-   * notice shows why and tells the user to use the keypad.
+   * notice shows why and points the user to the keypad.
    */
   async #dialExtension(call: TrackedCall): Promise<void> {
     const extension = call.pendingExtension;

@@ -36,7 +36,7 @@ export interface SoftphoneEngineOptions {
    * The caller decides which lines to keep. Without it, sip.js logs nowhere.
    */
   sipLog?: LogConnector;
-  /** Where the SIP transport remembers the server it reached, for the next start's early socket. */
+  /** Storage for the server the SIP transport reached, read by the next start's early socket. */
   sipServerStorage?: Storage;
 }
 

@@ -63,7 +63,7 @@ export function buildUserAgentOptions(
   server: string,
   /** Where calls get their microphone stream; a new getUserMedia per call when absent. */
   mediaStreamFactory?: Web.MediaStreamFactory,
-  /** Where the transport remembers the server it reached, for the next start's early socket. */
+  /** Storage for the server the transport reached, read by the next start's early socket. */
   sipServerStorage?: Storage,
 ): UserAgentOptions {
   const aor = addressOfRecord(profile);
