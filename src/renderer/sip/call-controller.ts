@@ -470,7 +470,8 @@ export class CallController {
       call.notice = { ok: true, text: `Dialed extension ${extension}.` };
     } catch (error) {
       const cause = this.#canSendDtmf(call) ? errorText(error) : 'the call has no audio path for tones yet.';
-      call.notice = { ok: false, text: `Extension ${extension} was not dialed: ${cause} Dial it on the keypad once you hear the other side.` };
+      const text = `Extension ${extension} was not dialed: ${cause} Dial it on the keypad once you hear the other side.`;
+      call.notice = { ok: false, text };
     }
     this.#emit();
   }
