@@ -177,7 +177,8 @@ function retryDelayMs(response: Core.IncomingResponseMessage, dependencies: Rein
   if (response.statusCode === 491) return requestPendingRetryDelayMs(dependencies.ownsCallId, dependencies.random);
 
   const retryAfter = Number.parseInt(response.getHeader('Retry-After') ?? '', 10);
-  const retryAfterMs = Number.isInteger(retryAfter) && retryAfter >= 0 && retryAfter <= MAX_RETRY_AFTER_S ? retryAfter * 1000 : null;
+  const validRetryAfter = Number.isInteger(retryAfter) && retryAfter >= 0 && retryAfter <= MAX_RETRY_AFTER_S;
+  const retryAfterMs = validRetryAfter ? retryAfter * 1000 : null;
   if (response.statusCode === 500) return retryAfterMs;
   // A proxy replies 480 while the other end has no registered contact, as
   // between its reconnect and its new REGISTER.
