@@ -103,8 +103,8 @@ export class SipWebSocketTransport implements Transport {
 
     const socket = this.#openSocket();
     if (socket instanceof Error) {
-      // sip.js's own transport reports a failed construction the same way: a
-      // rejected connect, with no onDisconnect because it never connected.
+      // As with sip.js's own transport, a failed construction rejects connect()
+      // and calls no onDisconnect, because nothing connected.
       this.#logger.error(socket.message);
       return Promise.reject(socket);
     }
