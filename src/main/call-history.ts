@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 import type { CallHistoryEntry, CallHistorySnapshot, NewCallHistoryEntry } from '../shared/call-history';
+import { MAX_PHONE_EXTENSION_DIGITS } from '../shared/desktop';
 import type { Logger } from './logger';
 import { writeFileAtomic } from './settings';
 
@@ -22,6 +23,7 @@ const MAX_DURATION_SECONDS = 7 * 24 * 3600;
 // parameters or headers, because those can carry tokens.
 const DIALABLE_NUMBER = /^\+?[0-9*#]{1,32}$/;
 const PLAIN_SIP_URI = /^sips?:[^@\s:;?<>"]+@[A-Za-z0-9.\-[\]:]+$/i;
+const EXTENSION_DIGITS = new RegExp(`^[0-9]{1,${MAX_PHONE_EXTENSION_DIGITS}}$`);
 
 /**
  * Validates an entry from the renderer. Only the fields of `NewCallHistoryEntry`
@@ -35,6 +37,12 @@ export const newCallHistoryEntrySchema = z.strictObject({
     .refine((number) => DIALABLE_NUMBER.test(number) || PLAIN_SIP_URI.test(number), {
       message: 'the number must be a phone number, an extension, a feature code or a SIP URI without password or parameters',
     }),
+  // Entries recorded before extensions were kept have none.
+  extension: z
+    .string()
+    .regex(EXTENSION_DIGITS, { message: `the extension must be 1 to ${MAX_PHONE_EXTENSION_DIGITS} digits` })
+    .nullable()
+    .default(null),
   name: z.string().max(MAX_NAME_LENGTH).nullable(),
   startedAt: z.number().int().positive(),
   durationSeconds: z.number().int().min(0).max(MAX_DURATION_SECONDS),

@@ -18,6 +18,8 @@ export interface NewCallHistoryEntry {
   direction: 'inbound' | 'outbound';
   /** Dial string that reaches the other party again: an E.164 number, an extension or a SIP URI. */
   number: string;
+  /** Extension dialed as tones after the number connected; null when none. */
+  extension: string | null;
   /** Caller or callee name when known; null otherwise. */
   name: string | null;
   /** Epoch milliseconds when the call started ringing or was dialed. */

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CALL_HISTORY_FILE_NAME } from '../../src/main/call-history';
 import type { CallHistoryEntry } from '../../src/shared/call-history';
+import { readSentDtmf, watchSentDtmf } from '../bench/call-probe';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startRegisteredPhones } from '../bench/registered-phones';
 import type { SoftphoneInstance } from '../bench/softphone-instance';
-import { dial, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
+import { callCard, dial, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 
 const POLL = { timeout: 10_000 };
 
@@ -19,7 +20,7 @@ async function openView(page: Page, view: 'Phone' | 'History'): Promise<void> {
 
 /** Finds the history entry buttons that call `nationalNumber` back, with or without a name before it. */
 function callBackButton(page: Page, nationalNumber: string) {
-  const escaped = nationalNumber.replace(/[()]/g, '\\$&');
+  const escaped = nationalNumber.replace(/[().]/g, '\\$&');
   return page.getByRole('button', { name: new RegExp(`^Call back .*${escaped}`) });
 }
 
@@ -147,5 +148,44 @@ describe('call history and incoming-call notifications', () => {
       expect(text).not.toContain(secret);
     }
     expect(text).not.toMatch(/password|token|authorization/i);
+  });
+
+  it('calls back with the extension dialed before', async () => {
+    /** Answers on Bob's side and returns the tones Alice sends once the call is up. */
+    async function answerAndReadTones(): Promise<() => Promise<string>> {
+      await waitForCallStatus(b.page, 'ringing');
+      await callCard(b.page).getByRole('button', { name: 'Answer' }).click();
+      await waitForCallStatus(a.page, 'established');
+      // The tones follow a 2 s pause, so the watch starts in time.
+      await watchSentDtmf(a.page);
+      const before = (await readSentDtmf(a.page)).length;
+      return async () => (await readSentDtmf(a.page)).slice(before).replaceAll(',', '');
+    }
+    async function hangUp(): Promise<void> {
+      await callCard(a.page).getByRole('button', { name: 'Hang up' }).click();
+      await Promise.all([waitForIdle(a.page), waitForIdle(b.page)]);
+    }
+
+    await openView(a.page, 'Phone');
+    await dial(a.page, `+${bob.username} ext. 42`);
+    const firstTones = await answerAndReadTones();
+    await expect.poll(firstTones, POLL).toBe('42');
+    await hangUp();
+    await expect.poll(() => newestEntry(a), POLL).toMatchObject({
+      direction: 'outbound',
+      number: `+${bob.username}`,
+      extension: '42',
+      result: 'answered',
+    });
+
+    await openView(a.page, 'History');
+    await callBackButton(a.page, `${bob.nationalNumber} ext. 42`).first().click();
+    const tones = await answerAndReadTones();
+    await expect.poll(() => callCard(a.page).getByLabel('Call notice').textContent(), POLL).toBe('Dialing extension 42 in a moment.');
+    await expect.poll(tones, POLL).toBe('42');
+    await hangUp();
+
+    // The callee's entry has no extension: none was dialed on its side.
+    await expect.poll(() => newestEntry(b), POLL).toMatchObject({ direction: 'inbound', extension: null });
   });
 });

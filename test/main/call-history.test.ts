@@ -27,6 +27,7 @@ function entry(change: Partial<NewCallHistoryEntry> = {}): NewCallHistoryEntry {
   return {
     direction: 'inbound',
     number: '+16505550101',
+    extension: null,
     name: 'Alice Bench',
     startedAt: 1_700_000_000_000,
     durationSeconds: 0,
@@ -88,7 +89,7 @@ describe('call history store', () => {
     const file = JSON.parse(await readFile(join(dir, CALL_HISTORY_FILE_NAME), 'utf8')) as { entries: object[] };
 
     expect(Object.keys(file.entries[0]!).sort()).toEqual(
-      ['detail', 'direction', 'durationSeconds', 'id', 'name', 'number', 'result', 'sequence', 'startedAt'].sort(),
+      ['detail', 'direction', 'durationSeconds', 'extension', 'id', 'name', 'number', 'result', 'sequence', 'startedAt'].sort(),
     );
     expect(await readdir(dir)).toEqual([CALL_HISTORY_FILE_NAME]);
   });
@@ -99,11 +100,40 @@ describe('call history store', () => {
     ['an extra field', { password: 'x' }],
     ['a negative duration', { durationSeconds: -1 }],
     ['an unknown result', { result: 'lost' }],
+    ['an extension with a letter', { extension: '4x2' }],
+    ['an extension of 16 digits', { extension: '1234567890123456' }],
   ])('rejects an entry with %s', async (_name, change) => {
     const store = createCallHistoryStore(dir, silentLogger);
 
     await expect(store.add(entry(change as Partial<NewCallHistoryEntry>))).rejects.toBeInstanceOf(ZodError);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('keeps the extension dialed after the number', async () => {
+    const store = createCallHistoryStore(dir, silentLogger);
+    await store.add(entry({ direction: 'outbound', extension: '42', result: 'answered' }));
+
+    const [stored] = (await createCallHistoryStore(dir, silentLogger).snapshot()).entries;
+
+    expect(stored).toMatchObject({ number: '+16505550101', extension: '42' });
+  });
+
+  it('reads entries stored without an extension field as having none', async () => {
+    const { extension: _extension, ...withoutExtension } = entry();
+    await writeFile(
+      join(dir, CALL_HISTORY_FILE_NAME),
+      JSON.stringify({
+        version: 1,
+        nextSequence: 1,
+        missedSeenBefore: 0,
+        entries: [{ ...withoutExtension, id: 'call-0', sequence: 0 }],
+      }),
+    );
+
+    const snapshot = await createCallHistoryStore(dir, silentLogger).snapshot();
+
+    expect(snapshot.entries).toEqual([{ ...entry(), id: 'call-0' }]);
+    expect(snapshot.missedCount).toBe(1);
   });
 
   it('clears the history', async () => {

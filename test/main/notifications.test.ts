@@ -171,6 +171,7 @@ describe('call services', () => {
     const added = await handlers[IpcChannel.AddCallHistoryEntry]({
       direction: 'inbound',
       number: '+16505550101',
+      extension: null,
       name: 'Alice Bench',
       startedAt: 1_700_000_000_000,
       durationSeconds: 0,

@@ -22,6 +22,7 @@ function callInfo(change: Partial<CallInfo> & { state: CallState }): CallInfo {
     remoteHold: false,
     rcCallControl: false,
     consultFor: null,
+    dialedExtension: null,
     notice: null,
     ...change,
   };
@@ -37,6 +38,7 @@ describe('historyEntryOf', () => {
     expect(entry).toEqual({
       direction: 'inbound',
       number: '+16505550101',
+      extension: null,
       name: 'Alice Bench',
       startedAt: 1_000_000,
       durationSeconds: 62,
@@ -60,6 +62,15 @@ describe('historyEntryOf', () => {
     expect(entry?.result).toBe(result);
     expect(entry?.durationSeconds).toBe(0);
     expect(entry?.detail).toBe('486 Busy Here');
+  });
+
+  it('keeps the extension dialed after an outbound number', () => {
+    const entry = historyEntryOf(
+      callInfo({ direction: 'outbound', remoteUri: 'sip:+16505550102@sip.bench.test', dialedExtension: '42', state: ended('cancelled') }),
+      null,
+    );
+
+    expect(entry).toMatchObject({ number: '+16505550102', extension: '42', result: 'cancelled' });
   });
 
   it('counts a transferred call as answered', () => {

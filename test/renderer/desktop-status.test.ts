@@ -26,6 +26,7 @@ function callInfo(id: string, direction: CallInfo['direction'], state: CallState
     remoteHold: false,
     rcCallControl: true,
     consultFor: null,
+    dialedExtension: null,
     notice: null,
   };
 }

@@ -215,6 +215,7 @@ export class CallController {
     const party: RemoteParty = { name: null, number: target.display, display: target.display };
     const call = this.#track(inviter, 'outbound', party, target.uri, { status: 'dialing' });
     call.info.consultFor = options.consultFor ?? null;
+    call.info.dialedExtension = target.extension;
     call.pendingExtension = target.extension;
 
     this.#invite(call, inviter);
@@ -623,6 +624,7 @@ export class CallController {
         startedAt: this.#options.now(),
         rcCallControl: false,
         consultFor: null,
+        dialedExtension: null,
       },
       muted: false,
       recording: false,

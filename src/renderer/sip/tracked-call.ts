@@ -33,6 +33,8 @@ export interface CallInfo {
   rcCallControl: boolean;
   /** For the consultation call of a warm transfer: the id of the call it will transfer. */
   consultFor: string | null;
+  /** Extension dialed as tones after an outbound call connects (`;ext=`, "x12"); null when none. */
+  dialedExtension: string | null;
   notice: CallNotice | null;
 }
 

@@ -19,6 +19,7 @@ export function historyEntryOf(call: CallInfo, establishedAt: number | null): Ne
   return {
     direction: call.direction,
     number: callBackNumberOf(call),
+    extension: call.dialedExtension,
     name: call.remoteName,
     startedAt: call.startedAt,
     durationSeconds,
