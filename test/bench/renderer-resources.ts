@@ -144,15 +144,31 @@ export interface HeapSnapshotSizes {
   /**
    * Self sizes summed per node type of the V8 snapshot format: "object",
    * "closure", "array", "string", "code" (bytecode and optimized code), "native"
-   * (Blink's C++ objects and some V8 internals), and others.
+   * (Blink's C++ objects and some V8 internals), and others. V8's own caches
+   * (`v8CacheBytes`) are not counted here.
    */
   bytesByType: Record<string, number>;
+  /**
+   * Self sizes of the caches V8 hangs off its strong root list, such as the
+   * number-to-string caches: engine state that grows in steps with use, not
+   * objects of the page.
+   */
+  v8CacheBytes: number;
 }
 
 /** Fields of the V8 heap snapshot format (`.heapsnapshot`) read here. */
 interface HeapSnapshotJson {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  snapshot: {
+    meta: {
+      node_fields: string[];
+      node_types: [string[], ...unknown[]];
+      edge_fields: string[];
+      edge_types: [string[], ...unknown[]];
+    };
+  };
   nodes: number[];
+  edges: number[];
+  strings: string[];
 }
 
 /** A DevTools session on one page, for heap and main-thread metrics. */
@@ -201,6 +217,38 @@ export async function openPageMetrics(page: Page): Promise<PageMetrics> {
   };
 }
 
+/** Name of the synthetic snapshot node whose internal edges lead to V8's root objects, its caches among them. */
+const STRONG_ROOT_LIST = '(Strong root list)';
+const V8_CACHE_EDGE = /_cache$/;
+
+/** Returns the offsets of the nodes that V8's strong root list references through edges named like a cache. */
+function findV8Caches(snapshot: HeapSnapshotJson): Set<number> {
+  const { node_fields: nodeFields, edge_fields: edgeFields, edge_types: edgeTypes } = snapshot.snapshot.meta;
+  const nameIndex = nodeFields.indexOf('name');
+  const edgeCountIndex = nodeFields.indexOf('edge_count');
+  const edgeTypeIndex = edgeFields.indexOf('type');
+  const edgeNameIndex = edgeFields.indexOf('name_or_index');
+  const edgeTargetIndex = edgeFields.indexOf('to_node');
+  const internalEdge = edgeTypes[0].indexOf('internal');
+  if ([nameIndex, edgeCountIndex, edgeTypeIndex, edgeNameIndex, edgeTargetIndex, internalEdge].some((index) => index < 0)) {
+    throw new Error(`Unexpected heap snapshot fields: ${nodeFields.join(', ')}; ${edgeFields.join(', ')}`);
+  }
+
+  const caches = new Set<number>();
+  let edge = 0;
+  for (let node = 0; node < snapshot.nodes.length; node += nodeFields.length) {
+    const edgeCount = snapshot.nodes[node + edgeCountIndex]!;
+    const isRootList = snapshot.strings[snapshot.nodes[node + nameIndex]!] === STRONG_ROOT_LIST;
+    for (let index = 0; index < edgeCount; index += 1, edge += edgeFields.length) {
+      if (!isRootList || snapshot.edges[edge + edgeTypeIndex] !== internalEdge) continue;
+      if (V8_CACHE_EDGE.test(snapshot.strings[snapshot.edges[edge + edgeNameIndex]!] ?? '')) {
+        caches.add(snapshot.edges[edge + edgeTargetIndex]!);
+      }
+    }
+  }
+  return caches;
+}
+
 function sumHeapSnapshot(snapshot: HeapSnapshotJson): HeapSnapshotSizes {
   const fields = snapshot.snapshot.meta.node_fields;
   const typeNames = snapshot.snapshot.meta.node_types[0];
@@ -208,13 +256,19 @@ function sumHeapSnapshot(snapshot: HeapSnapshotJson): HeapSnapshotSizes {
   const sizeIndex = fields.indexOf('self_size');
   if (typeIndex < 0 || sizeIndex < 0) throw new Error(`Unexpected heap snapshot node fields: ${fields.join(', ')}`);
 
+  const caches = findV8Caches(snapshot);
   const bytesByType: Record<string, number> = {};
   let totalBytes = 0;
+  let v8CacheBytes = 0;
   for (let offset = 0; offset < snapshot.nodes.length; offset += fields.length) {
-    const type = typeNames[snapshot.nodes[offset + typeIndex]!] ?? 'unknown';
     const size = snapshot.nodes[offset + sizeIndex]!;
-    bytesByType[type] = (bytesByType[type] ?? 0) + size;
     totalBytes += size;
+    if (caches.has(offset)) {
+      v8CacheBytes += size;
+      continue;
+    }
+    const type = typeNames[snapshot.nodes[offset + typeIndex]!] ?? 'unknown';
+    bytesByType[type] = (bytesByType[type] ?? 0) + size;
   }
-  return { totalBytes, bytesByType };
+  return { totalBytes, bytesByType, v8CacheBytes };
 }
