@@ -58,6 +58,8 @@ export interface SoftphoneInstance {
   page: Page;
   service: SoftphoneService;
   dataDir: string;
+  /** Chromium's profile folder, inside `dataDir`; Chromium's browser process has it on its command line. */
+  chromiumProfileDir: string;
   keychainService: string;
   /** Wall-clock time (epoch ms) at which the page finished loading. */
   loadedAt: number;
@@ -105,10 +107,11 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
     },
   });
 
+  const chromiumProfileDir = join(dataDir, 'chromium-profile');
   let browser: BenchBrowser | null = null;
   try {
     // The renderer's storage lives in the data folder, as Electron keeps it in userData.
-    browser = await launchBenchChromium([], join(dataDir, 'chromium-profile'));
+    browser = await launchBenchChromium([], chromiumProfileDir);
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     const { context } = browser;
     openTab = async (url) => {
@@ -180,6 +183,7 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
       page,
       service,
       dataDir,
+      chromiumProfileDir,
       keychainService,
       loadedAt,
       externalPages,

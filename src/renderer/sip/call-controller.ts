@@ -766,18 +766,25 @@ export class CallController {
     const peerConnection = handler.peerConnection;
     if (!peerConnection) return;
 
-    peerConnection.addEventListener('iceconnectionstatechange', () => {
-      const state = peerConnection.iceConnectionState;
-      if (state === 'connected' || state === 'completed') call.mediaConnected = true;
+    const onStateChange = () => {
+      const iceState = peerConnection.iceConnectionState;
+      if (iceState === 'connected' || iceState === 'completed') call.mediaConnected = true;
 
       // A path that worked and failed means the network changed under the call.
-      // NOTE: no bench test drives ICE to `failed` on a connected call; the
-      // tests cover the restart after a renewed registration.
-      if (state === 'failed' && call.mediaConnected) {
-        console.warn(`[calls] ${call.info.id}: ICE failed on a connected call, restarting ICE`);
-        this.#restartIce(call);
-      }
-    });
+      // Chromium may report it only as connectionState `failed`, with
+      // iceConnectionState left at `disconnected`. A DTLS failure over a working
+      // ICE path also fails the connection, and an ICE restart cannot mend it.
+      const failed =
+        iceState === 'failed' || (iceState === 'disconnected' && peerConnection.connectionState === 'failed');
+      if (!failed || !call.mediaConnected) return;
+
+      // One restart per lost path: the flag is set again once ICE connects.
+      call.mediaConnected = false;
+      console.warn(`[calls] ${call.info.id}: the media path failed on a connected call, restarting ICE`);
+      this.#restartIce(call);
+    };
+    peerConnection.addEventListener('iceconnectionstatechange', onStateChange);
+    peerConnection.addEventListener('connectionstatechange', onStateChange);
   }
 
   // ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ export interface CallInfo {
   rcCallControl: boolean;
   /** For the consultation call of a warm transfer: the id of the call it will transfer. */
   consultFor: string | null;
-  /** Extension dialed as tones after an outbound call connects (`;ext=`, "x12"); null when none. */
+  /** Extension dialed as tones after an outbound call connects (`;ext=`, "x12"), or null. */
   dialedExtension: string | null;
   notice: CallNotice | null;
 }
@@ -64,7 +64,10 @@ export interface TrackedCall {
   iceRestartQueued: boolean;
   /** The notice of this end's last failed ICE restart, or null. */
   iceRestartNotice: CallNotice | null;
-  /** ICE reached `connected` at least once, so a later `failed` means the network changed. */
+  /**
+   * ICE reached `connected` since the call started, or since the last restart
+   * after a failed path, so a failure now means the network changed.
+   */
   mediaConnected: boolean;
   /** This end is handing the call over after an incoming REFER; its audio to the transferor stops. */
   referredAway: boolean;

@@ -1,0 +1,138 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { nodeNow, recordSipFrames, type SipFrameRecorder } from '../bench/call-timing';
+import { readDescriptions } from '../bench/call-probe';
+import { freezeNetwork } from '../bench/network-freeze';
+import { readAudioPackets } from '../bench/peer-connection-probe';
+import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
+import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
+import { callCard, dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
+
+/** Audio packets that prove audio flows: about half a second of Opus. */
+const MIN_AUDIO_PACKETS = 25;
+/**
+ * Wait for the caller's peer connection to fail while the callee's network is
+ * frozen. On the bench, Chromium reported `failed` about 18 s after the freeze.
+ */
+const FAILURE_TIMEOUT_MS = 45_000;
+
+function iceUfrag(sdp: string): string | null {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? null;
+}
+
+/**
+ * Records on the page whether one of its open peer connections reaches the
+ * connectionState `failed`. That state can last only until the app's ICE
+ * restart, too short for polling to see it.
+ */
+async function watchForFailure(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const probe = window as unknown as { __benchPeerConnections: RTCPeerConnection[]; __benchMediaFailed: boolean };
+    probe.__benchMediaFailed = false;
+    for (const connection of probe.__benchPeerConnections) {
+      connection.addEventListener('connectionstatechange', () => {
+        if (connection.connectionState === 'failed') probe.__benchMediaFailed = true;
+      });
+    }
+  });
+}
+
+function mediaFailed(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { __benchMediaFailed: boolean }).__benchMediaFailed);
+}
+
+function connectionStates(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    (window as unknown as { __benchPeerConnections: RTCPeerConnection[] }).__benchPeerConnections
+      .filter((connection) => connection.connectionState !== 'closed')
+      .map((connection) => connection.connectionState),
+  );
+}
+
+async function expectPacketsFlowing(page: Page): Promise<void> {
+  const before = (await readAudioPackets(page)).packetsReceived;
+  await expect
+    .poll(async () => (await readAudioPackets(page)).packetsReceived - before, { timeout: 10_000 })
+    .toBeGreaterThan(MIN_AUDIO_PACKETS);
+}
+
+describe('a media path that fails during a call', () => {
+  const alice = benchLine(1, 'Alice Bench');
+  const bob = benchLine(2, 'Bob Bench');
+  let bench: SoftphoneBench;
+  let a: SoftphoneInstance;
+  let b: SoftphoneInstance;
+  let aliceFrames: SipFrameRecorder;
+  let bobFrames: SipFrameRecorder;
+
+  beforeAll(async () => {
+    bench = await startSoftphoneBench([alice, bob]);
+    [a, b] = await Promise.all([
+      startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
+      startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
+    ]);
+    // The recorder records only WebSockets opened after it starts.
+    aliceFrames = recordSipFrames(a.page);
+    bobFrames = recordSipFrames(b.page);
+    await signInAndRegister(bench.platform.url, [
+      { page: a.page, line: alice },
+      { page: b.page, line: bob },
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await bench?.stop();
+  });
+
+  it('restarts ICE and gets the audio back', { timeout: FAILURE_TIMEOUT_MS + 60_000 }, async () => {
+    await dial(a.page, `+${bob.username}`);
+    await waitForCallStatus(b.page, 'ringing');
+    await callCard(b.page).getByRole('button', { name: 'Answer' }).click();
+    await Promise.all([waitForCallStatus(a.page, 'established'), waitForCallStatus(b.page, 'established')]);
+    await expectPacketsFlowing(a.page);
+
+    const [before] = await readDescriptions(a.page);
+    const localUfrag = iceUfrag(before!.local);
+    const remoteUfrag = iceUfrag(before!.remote);
+    await watchForFailure(a.page);
+    const since = nodeNow();
+
+    // No packet reaches or leaves Bob's browser until Alice's connection fails;
+    // neither side gets a network change event.
+    const frozen = freezeNetwork(b.chromiumProfileDir, FAILURE_TIMEOUT_MS + 5_000);
+    try {
+      await expect.poll(() => mediaFailed(a.page), { timeout: FAILURE_TIMEOUT_MS, interval: 100 }).toBe(true);
+    } finally {
+      frozen.resume();
+    }
+
+    // Alice sends a re-INVITE (To has a tag) with new ICE credentials.
+    const reinvites = () =>
+      aliceFrames.frames.filter(
+        (frame) =>
+          frame.direction === 'sent' &&
+          frame.at >= since &&
+          frame.payload.startsWith('INVITE ') &&
+          /\r\nTo:[^\r\n]*;tag=/i.test(frame.payload),
+      );
+    await expect.poll(() => reinvites().length, { timeout: 10_000 }).toBeGreaterThan(0);
+    const offeredUfrag = iceUfrag(reinvites()[0]!.payload);
+    expect(offeredUfrag).not.toBeNull();
+    expect(offeredUfrag).not.toBe(localUfrag);
+
+    // Both ends apply new ICE credentials, and audio flows both ways again.
+    const current = async () => (await readDescriptions(a.page))[0] ?? { local: '', remote: '' };
+    await expect.poll(async () => iceUfrag((await current()).local), { timeout: 15_000 }).not.toBe(localUfrag);
+    await expect.poll(async () => iceUfrag((await current()).remote), { timeout: 15_000 }).not.toBe(remoteUfrag);
+    await expect.poll(() => connectionStates(a.page), { timeout: 15_000 }).toEqual(['connected']);
+    await expectPacketsFlowing(a.page);
+    await expectPacketsFlowing(b.page);
+    await expect(callCard(a.page).getAttribute('data-call-status')).resolves.toBe('established');
+    await expect(callCard(b.page).getAttribute('data-call-status')).resolves.toBe('established');
+
+    await callCard(a.page).getByRole('button', { name: 'Hang up' }).click();
+    await Promise.all([waitForIdle(a.page), waitForIdle(b.page)]);
+  });
+});
