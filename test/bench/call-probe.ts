@@ -75,3 +75,8 @@ export async function readDescriptions(page: Page): Promise<Array<{ local: strin
       })),
   );
 }
+
+/** Returns the ICE username fragment (`a=ice-ufrag`) of an SDP, or null. */
+export function iceUfragOf(sdp: string): string | null {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? null;
+}

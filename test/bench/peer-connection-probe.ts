@@ -50,3 +50,21 @@ export async function readAudioPackets(page: Page): Promise<AudioPacketCounts> {
     return { peerConnections: all.length, openPeerConnections: open.length, packetsSent, packetsReceived };
   });
 }
+
+/**
+ * Waits until the page has received more than `count` audio packets beyond
+ * those counted at the call. It throws after `timeoutMs`.
+ */
+export async function waitForAudioPackets(page: Page, count: number, timeoutMs = 10_000): Promise<void> {
+  const before = (await readAudioPackets(page)).packetsReceived;
+  const deadline = Date.now() + timeoutMs;
+
+  for (;;) {
+    const received = (await readAudioPackets(page)).packetsReceived - before;
+    if (received > count) return;
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms: the page received ${received} audio packets, expected more than ${count}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -7,8 +7,8 @@ import {
   type SipFrameRecorder,
   type UnansweredStunServer,
 } from '../bench/call-timing';
-import { readDescriptions, readReceivedAudioEnergy, readSentDtmf, watchSentDtmf } from '../bench/call-probe';
-import { readAudioPackets } from '../bench/peer-connection-probe';
+import { iceUfragOf, readDescriptions, readReceivedAudioEnergy, readSentDtmf, watchSentDtmf } from '../bench/call-probe';
+import { readAudioPackets, waitForAudioPackets } from '../bench/peer-connection-probe';
 import { benchLine, platformUserFor, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { callCard, dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
@@ -23,10 +23,6 @@ const IN_FLIGHT_PACKETS = 3;
 
 function pause(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
-}
-
-function iceUfrag(sdp: string): string | null {
-  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? null;
 }
 
 describe('in-call controls between two softphones', () => {
@@ -82,9 +78,8 @@ describe('in-call controls between two softphones', () => {
   }
 
   /** Waits until the page has received at least `count` more audio packets. */
-  async function expectPacketsFlowing(page: typeof a.page, count = MIN_AUDIO_PACKETS): Promise<void> {
-    const before = (await readAudioPackets(page)).packetsReceived;
-    await expect.poll(async () => (await readAudioPackets(page)).packetsReceived - before, { timeout: 10_000 }).toBeGreaterThan(count);
+  function expectPacketsFlowing(page: typeof a.page, count = MIN_AUDIO_PACKETS): Promise<void> {
+    return waitForAudioPackets(page, count);
   }
 
   it('sends the INVITE without waiting for an unanswered STUN server', async () => {
@@ -184,7 +179,7 @@ describe('in-call controls between two softphones', () => {
 
   it('restarts ICE with a re-INVITE when the network comes back', async () => {
     const [before] = await readDescriptions(a.page);
-    const oldUfrag = iceUfrag(before!.local);
+    const oldUfrag = iceUfragOf(before!.local);
     const since = nodeNow();
     const sentSince = (method: string) =>
       aliceFrames.frames.filter((frame) => frame.direction === 'sent' && frame.at >= since && frame.payload.startsWith(`${method} `));
@@ -196,11 +191,11 @@ describe('in-call controls between two softphones', () => {
     const reinvites = () => sentSince('INVITE').filter((frame) => /\r\nTo:[^\r\n]*;tag=/i.test(frame.payload));
     await expect.poll(() => reinvites().length, { timeout: 10_000 }).toBeGreaterThan(0);
     const reinvite = reinvites()[0]!;
-    const newUfrag = iceUfrag(reinvite.payload);
+    const newUfrag = iceUfragOf(reinvite.payload);
 
     expect(newUfrag).not.toBeNull();
     expect(newUfrag).not.toBe(oldUfrag);
-    await expect.poll(async () => iceUfrag((await readDescriptions(b.page))[0]!.remote)).toBe(newUfrag);
+    await expect.poll(async () => iceUfragOf((await readDescriptions(b.page))[0]!.remote)).toBe(newUfrag);
 
     await expectPacketsFlowing(a.page);
     await expectPacketsFlowing(b.page);

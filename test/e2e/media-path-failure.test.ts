@@ -2,9 +2,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { nodeNow, recordSipFrames, type SipFrameRecorder } from '../bench/call-timing';
-import { readDescriptions } from '../bench/call-probe';
+import { iceUfragOf, readDescriptions } from '../bench/call-probe';
 import { freezeNetwork } from '../bench/network-freeze';
-import { readAudioPackets } from '../bench/peer-connection-probe';
+import { waitForAudioPackets } from '../bench/peer-connection-probe';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { callCard, dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
@@ -16,10 +16,6 @@ const MIN_AUDIO_PACKETS = 25;
  * frozen. On the bench, Chromium reported `failed` about 18 s after the freeze.
  */
 const FAILURE_TIMEOUT_MS = 45_000;
-
-function iceUfrag(sdp: string): string | null {
-  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? null;
-}
 
 /**
  * Records on the page whether one of its open peer connections reaches the
@@ -50,13 +46,6 @@ function connectionStates(page: Page): Promise<string[]> {
   );
 }
 
-async function expectPacketsFlowing(page: Page): Promise<void> {
-  const before = (await readAudioPackets(page)).packetsReceived;
-  await expect
-    .poll(async () => (await readAudioPackets(page)).packetsReceived - before, { timeout: 10_000 })
-    .toBeGreaterThan(MIN_AUDIO_PACKETS);
-}
-
 describe('a media path that fails during a call', () => {
   const alice = benchLine(1, 'Alice Bench');
   const bob = benchLine(2, 'Bob Bench');
@@ -64,7 +53,6 @@ describe('a media path that fails during a call', () => {
   let a: SoftphoneInstance;
   let b: SoftphoneInstance;
   let aliceFrames: SipFrameRecorder;
-  let bobFrames: SipFrameRecorder;
 
   beforeAll(async () => {
     bench = await startSoftphoneBench([alice, bob]);
@@ -72,9 +60,8 @@ describe('a media path that fails during a call', () => {
       startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
       startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
     ]);
-    // The recorder records only WebSockets opened after it starts.
+    // recordSipFrames captures only WebSockets opened after it starts.
     aliceFrames = recordSipFrames(a.page);
-    bobFrames = recordSipFrames(b.page);
     await signInAndRegister(bench.platform.url, [
       { page: a.page, line: alice },
       { page: b.page, line: bob },
@@ -91,11 +78,11 @@ describe('a media path that fails during a call', () => {
     await waitForCallStatus(b.page, 'ringing');
     await callCard(b.page).getByRole('button', { name: 'Answer' }).click();
     await Promise.all([waitForCallStatus(a.page, 'established'), waitForCallStatus(b.page, 'established')]);
-    await expectPacketsFlowing(a.page);
+    await waitForAudioPackets(a.page, MIN_AUDIO_PACKETS);
 
     const [before] = await readDescriptions(a.page);
-    const localUfrag = iceUfrag(before!.local);
-    const remoteUfrag = iceUfrag(before!.remote);
+    const localUfrag = iceUfragOf(before!.local);
+    const remoteUfrag = iceUfragOf(before!.remote);
     await watchForFailure(a.page);
     const since = nodeNow();
 
@@ -118,17 +105,17 @@ describe('a media path that fails during a call', () => {
           /\r\nTo:[^\r\n]*;tag=/i.test(frame.payload),
       );
     await expect.poll(() => reinvites().length, { timeout: 10_000 }).toBeGreaterThan(0);
-    const offeredUfrag = iceUfrag(reinvites()[0]!.payload);
+    const offeredUfrag = iceUfragOf(reinvites()[0]!.payload);
     expect(offeredUfrag).not.toBeNull();
     expect(offeredUfrag).not.toBe(localUfrag);
 
     // Both ends apply new ICE credentials, and audio flows both ways again.
     const current = async () => (await readDescriptions(a.page))[0] ?? { local: '', remote: '' };
-    await expect.poll(async () => iceUfrag((await current()).local), { timeout: 15_000 }).not.toBe(localUfrag);
-    await expect.poll(async () => iceUfrag((await current()).remote), { timeout: 15_000 }).not.toBe(remoteUfrag);
+    await expect.poll(async () => iceUfragOf((await current()).local), { timeout: 15_000 }).not.toBe(localUfrag);
+    await expect.poll(async () => iceUfragOf((await current()).remote), { timeout: 15_000 }).not.toBe(remoteUfrag);
     await expect.poll(() => connectionStates(a.page), { timeout: 15_000 }).toEqual(['connected']);
-    await expectPacketsFlowing(a.page);
-    await expectPacketsFlowing(b.page);
+    await waitForAudioPackets(a.page, MIN_AUDIO_PACKETS);
+    await waitForAudioPackets(b.page, MIN_AUDIO_PACKETS);
     await expect(callCard(a.page).getAttribute('data-call-status')).resolves.toBe('established');
     await expect(callCard(b.page).getAttribute('data-call-status')).resolves.toBe('established');
 
