@@ -52,8 +52,8 @@ export async function readAudioPackets(page: Page): Promise<AudioPacketCounts> {
 }
 
 /**
- * Waits until the page has received more than `count` audio packets beyond
- * those counted at the call. It throws after `timeoutMs`.
+ * Waits until the page has received more than `count` audio packets after this
+ * function was called. It throws after `timeoutMs`.
  */
 export async function waitForAudioPackets(page: Page, count: number, timeoutMs = 10_000): Promise<void> {
   const before = (await readAudioPackets(page)).packetsReceived;
