@@ -35,6 +35,7 @@ import {
   type RcInfoResult,
   type RcMessage,
 } from './rc-call-control';
+import { watchMediaPath } from './media-path-watch';
 import type { PreparedMicrophone } from './prepared-microphone';
 import { RcCommands, readRcHeader } from './rc-commands';
 import {
@@ -182,6 +183,7 @@ export class CallController {
   dispose(): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    for (const call of this.#calls.values()) call.mediaPath?.dispose();
   }
 
   // ---------------------------------------------------------------------------
@@ -638,7 +640,7 @@ export class CallController {
       dialogQueue: Promise.resolve(),
       iceRestartQueued: false,
       iceRestartNotice: null,
-      mediaConnected: false,
+      mediaPath: null,
       referredAway: false,
       pendingExtension: null,
     };
@@ -730,6 +732,7 @@ export class CallController {
       endedAt: this.#options.now(),
     });
 
+    call.mediaPath?.dispose();
     this.#options.audioOutput.detach(call.info.id);
     this.#calls.delete(call.info.id);
     // A microphone opened for a ringing call closes with it when nobody answered.
@@ -766,25 +769,18 @@ export class CallController {
     const peerConnection = handler.peerConnection;
     if (!peerConnection) return;
 
-    const onStateChange = () => {
-      const iceState = peerConnection.iceConnectionState;
-      if (iceState === 'connected' || iceState === 'completed') call.mediaConnected = true;
-
-      // A path that worked and failed means the network changed under the call.
-      // Chromium may report it only as connectionState `failed`, with
-      // iceConnectionState left at `disconnected`. A DTLS failure over a working
-      // ICE path also fails the connection, and an ICE restart cannot mend it.
-      const failed =
-        iceState === 'failed' || (iceState === 'disconnected' && peerConnection.connectionState === 'failed');
-      if (!failed || !call.mediaConnected) return;
-
-      // One restart per lost path: the flag is set again once ICE connects.
-      call.mediaConnected = false;
-      console.warn(`[calls] ${call.info.id}: the media path failed on a connected call, restarting ICE`);
-      this.#restartIce(call);
-    };
-    peerConnection.addEventListener('iceconnectionstatechange', onStateChange);
-    peerConnection.addEventListener('connectionstatechange', onStateChange);
+    call.mediaPath?.dispose();
+    call.mediaPath = watchMediaPath(peerConnection, {
+      restart: (attempt) => {
+        console.warn(`[calls] ${call.info.id}: the media path failed, restarting ICE (attempt ${attempt})`);
+        this.#restartIce(call);
+      },
+      giveUp: () => {
+        console.warn(`[calls] ${call.info.id}: the media path is still down after the last ICE restart`);
+        call.notice = { ok: false, text: 'The audio connection could not be restored. Hang up and call again.' };
+        this.#emit();
+      },
+    });
   }
 
   // ---------------------------------------------------------------------------

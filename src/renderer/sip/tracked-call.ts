@@ -1,6 +1,7 @@
 import type { Session, Web } from 'sip.js';
 
 import type { CallDirection, CallEndReason, CallState } from './call-state';
+import type { MediaPathWatch } from './media-path-watch';
 import type { RcMessage } from './rc-call-control';
 import type { StateMachine } from './state-machine';
 
@@ -64,11 +65,8 @@ export interface TrackedCall {
   iceRestartQueued: boolean;
   /** The notice of this end's last failed ICE restart, or null. */
   iceRestartNotice: CallNotice | null;
-  /**
-   * ICE reached `connected` since the call started, or since the last restart
-   * after a failed path, so a failure now means the network changed.
-   */
-  mediaConnected: boolean;
+  /** Watch of the peer connection that restarts ICE when a working media path fails; null before the first offer or answer. */
+  mediaPath: MediaPathWatch | null;
   /** This end is handing the call over after an incoming REFER; its audio to the transferor stops. */
   referredAway: boolean;
   /** Extension of the dialed number (`;ext=`, "x12"), sent as DTMF once the call connects; null when none or sent. */
