@@ -24,12 +24,10 @@ const MAX_DURATION_SECONDS = 7 * 24 * 3600;
 const DIALABLE_NUMBER = /^\+?[0-9*#]{1,32}$/;
 const PLAIN_SIP_URI = /^sips?:[^@\s:;?<>"]+@[A-Za-z0-9.\-[\]:]+$/i;
 const EXTENSION_DIGITS = new RegExp(`^[0-9]{1,${MAX_PHONE_EXTENSION_DIGITS}}$`);
+const E164_NUMBER = /^\+[1-9][0-9]{1,14}$/;
 
-/**
- * Validates an entry from the renderer. Only the fields of `NewCallHistoryEntry`
- * pass, so no SIP header, credential or SDP can end up in the file.
- */
-export const newCallHistoryEntrySchema = z.strictObject({
+/** The fields of one call as the renderer reports it, checked one by one. */
+const entryFields = {
   direction: z.enum(['inbound', 'outbound']),
   number: z
     .string()
@@ -37,7 +35,8 @@ export const newCallHistoryEntrySchema = z.strictObject({
     .refine((number) => DIALABLE_NUMBER.test(number) || PLAIN_SIP_URI.test(number), {
       message: 'the number must be a phone number, an extension, a feature code or a SIP URI without password or parameters',
     }),
-  // Entries recorded before extensions were kept have none.
+  // Entries recorded before extensions were kept have none, and entries without
+  // one are stored without the field.
   extension: z
     .string()
     .regex(EXTENSION_DIGITS, { message: `the extension must be 1 to ${MAX_PHONE_EXTENSION_DIGITS} digits` })
@@ -48,13 +47,36 @@ export const newCallHistoryEntrySchema = z.strictObject({
   durationSeconds: z.number().int().min(0).max(MAX_DURATION_SECONDS),
   result: z.enum(['answered', 'answered-elsewhere', 'missed', 'declined', 'cancelled', 'busy', 'rejected', 'failed']),
   detail: z.string().max(MAX_DETAIL_LENGTH).nullable(),
-});
+};
 
-const storedEntrySchema = newCallHistoryEntrySchema.extend({
-  id: z.string().min(1),
-  /** Order in which entries were recorded, for the missed-call count. */
-  sequence: z.number().int().nonnegative(),
-});
+/** Tells whether an entry's extension can be dialed again: only after an E.164 number, as `number;ext=NN`. */
+function extensionFitsNumber(entry: { number: string; extension: string | null }): boolean {
+  return entry.extension === null || E164_NUMBER.test(entry.number);
+}
+
+const EXTENSION_WITHOUT_NUMBER = {
+  message: 'an extension is kept only after a phone number in E.164 form',
+  path: ['extension'],
+};
+
+/**
+ * Validates an entry from the renderer. Only the fields of `NewCallHistoryEntry`
+ * pass, so no SIP header, credential or SDP can end up in the file.
+ */
+export const newCallHistoryEntrySchema = z.strictObject(entryFields).refine(extensionFitsNumber, EXTENSION_WITHOUT_NUMBER);
+
+/**
+ * One entry of the file. Unknown fields are dropped rather than rejected, so a
+ * file written by a newer release that adds fields still loads.
+ */
+const storedEntrySchema = z
+  .object({
+    ...entryFields,
+    id: z.string().min(1),
+    /** Order in which entries were recorded, for the missed-call count. */
+    sequence: z.number().int().nonnegative(),
+  })
+  .refine(extensionFitsNumber, EXTENSION_WITHOUT_NUMBER);
 
 const historyFileSchema = z.object({
   version: z.literal(1),
@@ -101,7 +123,7 @@ export function createCallHistoryStore(directory: string, logger: Logger): CallH
   const update = (change: (file: HistoryFile) => HistoryFile): Promise<CallHistorySnapshot> => {
     const result = queue.then(async () => {
       const next = change(await current());
-      await writeFileAtomic(path, `${JSON.stringify(next)}\n`);
+      await writeFileAtomic(path, `${JSON.stringify(next, omitNullExtension)}\n`);
       history = Promise.resolve(next);
 
       const snapshot = toSnapshot(next);
@@ -189,4 +211,15 @@ async function loadHistory(path: string, logger: Logger): Promise<HistoryFile> {
     problem,
   });
   return EMPTY_HISTORY;
+}
+
+/**
+ * Leaves `extension` out of the file when it is null. Releases before
+ * extensions were kept reject a file whose entries have fields they do not
+ * know: they move it aside and start with an empty history. Without the field,
+ * entries without an extension stay readable to them.
+ * NOTE: a file with an extension in any entry is still moved aside by those releases.
+ */
+function omitNullExtension(key: string, value: unknown): unknown {
+  return key === 'extension' && value === null ? undefined : value;
 }

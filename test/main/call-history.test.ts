@@ -89,7 +89,7 @@ describe('call history store', () => {
     const file = JSON.parse(await readFile(join(dir, CALL_HISTORY_FILE_NAME), 'utf8')) as { entries: object[] };
 
     expect(Object.keys(file.entries[0]!).sort()).toEqual(
-      ['detail', 'direction', 'durationSeconds', 'extension', 'id', 'name', 'number', 'result', 'sequence', 'startedAt'].sort(),
+      ['detail', 'direction', 'durationSeconds', 'id', 'name', 'number', 'result', 'sequence', 'startedAt'].sort(),
     );
     expect(await readdir(dir)).toEqual([CALL_HISTORY_FILE_NAME]);
   });
@@ -102,6 +102,9 @@ describe('call history store', () => {
     ['an unknown result', { result: 'lost' }],
     ['an extension with a letter', { extension: '4x2' }],
     ['an extension of 16 digits', { extension: '1234567890123456' }],
+    ['an extension after a SIP URI', { number: 'sip:bob@example.com', extension: '42' }],
+    ['an extension after an extension', { number: '101', extension: '42' }],
+    ['an extension after a feature code', { number: '*67', extension: '42' }],
   ])('rejects an entry with %s', async (_name, change) => {
     const store = createCallHistoryStore(dir, silentLogger);
 
@@ -114,8 +117,26 @@ describe('call history store', () => {
     await store.add(entry({ direction: 'outbound', extension: '42', result: 'answered' }));
 
     const [stored] = (await createCallHistoryStore(dir, silentLogger).snapshot()).entries;
+    const file = JSON.parse(await readFile(join(dir, CALL_HISTORY_FILE_NAME), 'utf8')) as { entries: object[] };
 
     expect(stored).toMatchObject({ number: '+16505550101', extension: '42' });
+    expect(file.entries[0]).toMatchObject({ extension: '42' });
+  });
+
+  it('loads entries with fields a newer release added', async () => {
+    await writeFile(
+      join(dir, CALL_HISTORY_FILE_NAME),
+      JSON.stringify({
+        version: 1,
+        nextSequence: 1,
+        missedSeenBefore: 0,
+        entries: [{ ...entry(), id: 'call-0', sequence: 0, recordingUrl: 'https://media.example/1' }],
+      }),
+    );
+
+    const snapshot = await createCallHistoryStore(dir, silentLogger).snapshot();
+
+    expect(snapshot.entries).toEqual([{ ...entry(), id: 'call-0' }]);
   });
 
   it('reads entries stored without an extension field as having none', async () => {
