@@ -5,6 +5,8 @@
  * process with SIGSTOP stops the page's media and SIP traffic while its
  * renderer keeps running.
  */
+import { spawn } from 'node:child_process';
+
 import { listDescendants } from './renderer-resources';
 
 const NETWORK_SERVICE = '--utility-sub-type=network.mojom.NetworkService';
@@ -29,24 +31,37 @@ export function findNetworkServicePid(profileDir: string): number {
 
 /**
  * Stops the network service of the Chromium started with `profileDir`. It runs
- * again on `resume()`, or after `limitMs` at the latest, so a failed test cannot
- * leave it stopped.
+ * again on `resume()`, or after `limitMs` at the latest: a detached shell sends
+ * SIGCONT then, so even a test process that is killed cannot leave it stopped.
  */
 export function freezeNetwork(profileDir: string, limitMs: number): FrozenNetwork {
   const pid = findNetworkServicePid(profileDir);
+  const limitSeconds = Math.ceil(limitMs / 1000);
+  const watchdog = spawn('sh', ['-c', `sleep ${limitSeconds}; kill -CONT ${pid} 2>/dev/null`], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  watchdog.unref();
   process.kill(pid, 'SIGSTOP');
 
   let frozen = true;
-  const resume = () => {
-    if (!frozen) return;
-    frozen = false;
-    clearTimeout(limit);
-    try {
-      process.kill(pid, 'SIGCONT');
-    } catch {
-      // The process ended meanwhile: its browser was closed.
-    }
+  return {
+    resume() {
+      if (!frozen) return;
+      frozen = false;
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // The process ended meanwhile: its browser was closed.
+      }
+      // The shell leads its own process group, so this ends its sleep too.
+      if (watchdog.pid !== undefined) {
+        try {
+          process.kill(-watchdog.pid, 'SIGTERM');
+        } catch {
+          // The watchdog has already run.
+        }
+      }
+    },
   };
-  const limit = setTimeout(resume, limitMs);
-  return { resume };
 }

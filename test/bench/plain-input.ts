@@ -9,17 +9,42 @@ import type { Page } from 'playwright-core';
 
 const POLL_INTERVAL_MS = 50;
 
-/** Clicks the centre of the first element matching `selector`, with a real (trusted) mouse click. */
-export async function clickElement(page: Page, selector: string): Promise<void> {
-  const centre = await page.evaluate((css) => {
-    const element = document.querySelector(css);
-    if (!element) return null;
-    element.scrollIntoView({ block: 'nearest' });
-    const box = element.getBoundingClientRect();
-    return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
-  }, selector);
-  if (centre === null) throw new Error(`Nothing on the page matches ${selector}`);
-  await page.mouse.click(centre.x, centre.y);
+/** Time `clickElement` waits for its element to become clickable. */
+const CLICKABLE_TIMEOUT_MS = 5_000;
+
+/**
+ * Clicks the centre of the first element matching `selector` with a real
+ * (trusted) mouse click, as a user would. It waits until the element is enabled,
+ * has a size and is the topmost element at its centre, and throws after
+ * `timeoutMs` when it does not become so.
+ */
+export async function clickElement(page: Page, selector: string, timeoutMs = CLICKABLE_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+
+  for (;;) {
+    const target = await page.evaluate((css) => {
+      const element = document.querySelector(css);
+      if (!element) return { problem: 'is not on the page' };
+      if ((element as HTMLButtonElement).disabled) return { problem: 'is disabled' };
+
+      element.scrollIntoView({ block: 'nearest' });
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0) return { problem: 'is not visible' };
+
+      const x = box.left + box.width / 2;
+      const y = box.top + box.height / 2;
+      const topmost = document.elementFromPoint(x, y);
+      if (!topmost || !element.contains(topmost)) return { problem: 'is covered by another element' };
+      return { problem: null, x, y };
+    }, selector);
+
+    if (target.problem === null) {
+      await page.mouse.click(target.x, target.y);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`Cannot click ${selector} after ${timeoutMs} ms: it ${target.problem}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
 }
 
 /** Focuses the text field matching `selector`, clears it, and types `text` as the keyboard would insert it. */
