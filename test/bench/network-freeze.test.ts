@@ -15,8 +15,11 @@ function processState(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
 }
 
+/** Lists the watchdog shells of `pid`; their forked children, which briefly show the same command line, are left out. */
 function watchdogs(pid: number) {
-  return listDescendants().filter((entry) => entry.commandLine.includes(`kill -CONT ${pid}`));
+  return listDescendants().filter(
+    (entry) => entry.parentPid === process.pid && entry.commandLine.includes(`kill -CONT ${pid} 2>`),
+  );
 }
 
 describe('freezeNetwork', () => {
