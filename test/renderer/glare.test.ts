@@ -99,6 +99,24 @@ describe('sendReinvite', () => {
     expect(offers).toEqual([options, options]);
   });
 
+  it('stops retrying once superseded', async () => {
+    const { session, offers } = scriptedSession([
+      { statusCode: 491, reasonPhrase: 'Request Pending' },
+      { statusCode: 200, reasonPhrase: 'OK' },
+    ]);
+    let pathUp = false;
+
+    const outcome = await sendReinvite(session, options, {
+      ownsCallId: true,
+      // The other end's re-INVITE mends the path during the wait.
+      sleep: async () => void (pathUp = true),
+      superseded: () => pathUp,
+    });
+
+    expect(outcome).toEqual({ ok: true });
+    expect(offers).toEqual([options]);
+  });
+
   it('does not retry other rejections', async () => {
     const { session } = scriptedSession([{ statusCode: 488, reasonPhrase: 'Not Acceptable Here' }]);
     const waits: number[] = [];

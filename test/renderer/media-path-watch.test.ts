@@ -148,6 +148,16 @@ describe('watchMediaPath', () => {
     expect(restarts).toEqual([1, 2, 1]);
   });
 
+  it('tells whether ICE is connected now', () => {
+    const { peerConnection, handle } = watch();
+
+    expect(handle.isUp()).toBe(false);
+    peerConnection.report('completed', 'connected');
+    expect(handle.isUp()).toBe(true);
+    peerConnection.report('disconnected', 'failed');
+    expect(handle.isUp()).toBe(false);
+  });
+
   it('does nothing after dispose', () => {
     const { peerConnection, restarts, timers, handle } = watch();
     peerConnection.report('connected', 'connected');

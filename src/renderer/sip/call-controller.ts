@@ -773,7 +773,7 @@ export class CallController {
     call.mediaPath = watchMediaPath(peerConnection, {
       restart: (attempt) => {
         console.warn(`[calls] ${call.info.id}: the media path failed, restarting ICE (attempt ${attempt})`);
-        this.#restartIce(call);
+        this.#restartIce(call, { untilPathUp: true });
       },
       giveUp: () => {
         console.warn(`[calls] ${call.info.id}: the media path is still down after the last ICE restart`);
@@ -830,13 +830,21 @@ export class CallController {
     }
   }
 
-  #restartIce(call: TrackedCall): void {
+  /**
+   * Queues an ICE restart. With `untilPathUp`, the restart is dropped when ICE
+   * has connected again by the time it would go out or be retried, as after
+   * the other end's own restart.
+   */
+  #restartIce(call: TrackedCall, options: { untilPathUp?: boolean } = {}): void {
     if (!isConnected(call.machine.state) || call.iceRestartQueued) return;
 
+    const pathUp = () => options.untilPathUp === true && call.mediaPath?.isUp() === true;
     call.iceRestartQueued = true;
     void this.#enqueue(call, async () => {
       call.iceRestartQueued = false;
-      const outcome = await this.#reinvite(call, { hold: isNegotiatedHold(call.machine.state), iceRestart: true });
+      if (pathUp()) return { ok: true } as const;
+
+      const outcome = await this.#reinvite(call, { hold: isNegotiatedHold(call.machine.state), iceRestart: true }, pathUp);
       if (!outcome.ok && isConnected(call.machine.state)) {
         console.warn(`[calls] ${call.info.id}: the ICE restart re-INVITE failed: ${outcome.reason}`);
         call.notice = { ok: false, text: `Reconnecting the audio failed: ${outcome.reason}.` };
@@ -848,7 +856,11 @@ export class CallController {
   }
 
   /** Sends one re-INVITE (with glare retries) and leaves the session's re-INVITE options matching the result. */
-  async #reinvite(call: TrackedCall, change: { hold: boolean; iceRestart?: boolean }): Promise<ReinviteOutcome> {
+  async #reinvite(
+    call: TrackedCall,
+    change: { hold: boolean; iceRestart?: boolean },
+    superseded?: () => boolean,
+  ): Promise<ReinviteOutcome> {
     const options: Web.SessionDescriptionHandlerOptions = {
       ...this.#mediaOptions(change.hold),
       ...(change.iceRestart ? { offerOptions: { iceRestart: true } } : {}),
@@ -858,6 +870,7 @@ export class CallController {
       ownsCallId: call.ownsCallId,
       sleep: this.#sleep,
       random: this.#options.random,
+      superseded,
     });
 
     this.#resetReinviteOptions(call, outcome.ok ? change.hold : undefined);

@@ -56,6 +56,12 @@ export interface ReinviteDependencies {
   ownsCallId: boolean;
   sleep: (milliseconds: number) => Promise<void>;
   random?: () => number;
+  /**
+   * Returns true once the re-INVITE is no longer needed, for example an ICE
+   * restart after the other end's own ICE restart has mended the path. It is
+   * checked before each retry, and a superseded re-INVITE counts as done.
+   */
+  superseded?: () => boolean;
 }
 
 /**
@@ -110,6 +116,7 @@ export async function sendReinvite(
     if (delay === null || attempt >= MAX_REINVITE_RETRIES) return { ok: false, statusCode, reason };
 
     await dependencies.sleep(delay);
+    if (dependencies.superseded?.()) return { ok: true };
   }
 }
 

@@ -20,6 +20,8 @@ export interface MediaPathWatchOptions {
 }
 
 export interface MediaPathWatch {
+  /** Tells whether ICE is connected now. A restart requested after a failure is not needed then. */
+  isUp(): boolean;
   /** Stops watching and cancels a pending restart, for example when the call ends. */
   dispose(): void;
 }
@@ -71,10 +73,14 @@ export function watchMediaPath(peerConnection: PeerConnectionStates, options: Me
     }, delay ?? 0);
   };
 
+  const isUp = () => {
+    const iceState = peerConnection.iceConnectionState;
+    return iceState === 'connected' || iceState === 'completed';
+  };
+
   const onStateChange = (event: Event) => {
     const iceState = peerConnection.iceConnectionState;
-    const iceUp = iceState === 'connected' || iceState === 'completed';
-    if (iceUp) {
+    if (isUp()) {
       everConnected = true;
       attempts = 0;
       stopChecking();
@@ -95,6 +101,7 @@ export function watchMediaPath(peerConnection: PeerConnectionStates, options: Me
   peerConnection.addEventListener('connectionstatechange', onStateChange);
 
   return {
+    isUp,
     dispose() {
       stopChecking();
       peerConnection.removeEventListener('iceconnectionstatechange', onStateChange);
