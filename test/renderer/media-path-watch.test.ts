@@ -48,13 +48,15 @@ function watch() {
   const timers = new ManualTimers();
   const restarts: number[] = [];
   let gaveUp = 0;
+  let recovered = 0;
   const handle = watchMediaPath(peerConnection, {
     restart: (attempt) => restarts.push(attempt),
     giveUp: () => (gaveUp += 1),
+    recovered: () => (recovered += 1),
     setTimeout: timers.setTimeout,
     clearTimeout: timers.clearTimeout,
   });
-  return { peerConnection, timers, restarts, gaveUp: () => gaveUp, handle };
+  return { peerConnection, timers, restarts, gaveUp: () => gaveUp, recovered: () => recovered, handle };
 }
 
 describe('watchMediaPath', () => {
@@ -112,8 +114,9 @@ describe('watchMediaPath', () => {
   });
 
   it('stops the attempts once the path connects again', () => {
-    const { peerConnection, restarts, timers } = watch();
+    const { peerConnection, restarts, timers, recovered } = watch();
     peerConnection.report('connected', 'connected');
+    expect(recovered()).toBe(0);
     peerConnection.report('disconnected', 'failed');
 
     peerConnection.report('checking', 'connecting');
@@ -121,6 +124,19 @@ describe('watchMediaPath', () => {
 
     expect(restarts).toEqual([1]);
     expect(timers.pending.size).toBe(0);
+    expect(recovered()).toBe(1);
+  });
+
+  it('reports a recovery after giving up', () => {
+    const { peerConnection, timers, gaveUp, recovered } = watch();
+    peerConnection.report('connected', 'connected');
+    peerConnection.report('disconnected', 'failed');
+    while (timers.pending.size > 0) timers.fire();
+    expect(gaveUp()).toBe(1);
+
+    peerConnection.report('connected', 'connected');
+
+    expect(recovered()).toBe(1);
   });
 
   it('restarts again while the path stays down, then gives up', () => {

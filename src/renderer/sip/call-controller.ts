@@ -641,6 +641,7 @@ export class CallController {
       iceRestartQueued: false,
       iceRestartNotice: null,
       mediaPath: null,
+      mediaPathNotice: null,
       referredAway: false,
       pendingExtension: null,
     };
@@ -778,7 +779,16 @@ export class CallController {
       giveUp: () => {
         console.warn(`[calls] ${call.info.id}: the media path is still down after the last ICE restart`);
         call.notice = { ok: false, text: 'The audio connection could not be restored. Hang up and call again.' };
+        call.mediaPathNotice = call.notice;
         this.#emit();
+      },
+      recovered: () => {
+        console.info(`[calls] ${call.info.id}: the media path works again`);
+        if (call.notice !== null && call.notice === call.mediaPathNotice) {
+          call.notice = null;
+          this.#emit();
+        }
+        call.mediaPathNotice = null;
       },
     });
   }

@@ -15,6 +15,8 @@ export interface MediaPathWatchOptions {
   restart(attempt: number): void;
   /** Runs once the last restart attempt has also left the path down. */
   giveUp(): void;
+  /** Runs when the path connects again after a failure, whether or not the watch gave up. */
+  recovered?(): void;
   setTimeout?: (callback: () => void, milliseconds: number) => unknown;
   clearTimeout?: (handle: unknown) => void;
 }
@@ -82,6 +84,7 @@ export function watchMediaPath(peerConnection: PeerConnectionStates, options: Me
     const iceState = peerConnection.iceConnectionState;
     if (isUp()) {
       everConnected = true;
+      if (attempts > 0) options.recovered?.();
       attempts = 0;
       stopChecking();
       return;

@@ -67,6 +67,8 @@ export interface TrackedCall {
   iceRestartNotice: CallNotice | null;
   /** Watch of the peer connection that restarts ICE when a working media path fails; null before the first offer or answer. */
   mediaPath: MediaPathWatch | null;
+  /** The notice shown after the last ICE restart left the media path down, or null. */
+  mediaPathNotice: CallNotice | null;
   /** This end is handing the call over after an incoming REFER; its audio to the transferor stops. */
   referredAway: boolean;
   /** Extension of the dialed number (`;ext=`, "x12"), sent as DTMF once the call connects; null when none or sent. */
