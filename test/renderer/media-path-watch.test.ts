@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { RESTART_CHECK_DELAYS_MS, watchMediaPath } from '../../src/renderer/sip/media-path-watch';
+import { DISCONNECTED_GRACE_MS, RESTART_CHECK_DELAYS_MS, watchMediaPath } from '../../src/renderer/sip/media-path-watch';
 
 /** A peer connection whose states the test sets, firing the events in Chromium's order: ICE first. */
 class StandInPeerConnection extends EventTarget {
@@ -79,6 +79,29 @@ describe('watchMediaPath', () => {
     peerConnection.report('failed', 'connected');
 
     expect(restarts).toEqual([1]);
+  });
+
+  it('restarts after a long disconnect', () => {
+    const { peerConnection, restarts, timers } = watch();
+    peerConnection.report('connected', 'connected');
+    peerConnection.report('disconnected', 'connected');
+    expect(restarts).toEqual([]);
+
+    expect(timers.fire()).toBe(DISCONNECTED_GRACE_MS);
+
+    expect(restarts).toEqual([1]);
+    expect(timers.pending.size).toBe(1);
+  });
+
+  it('waits out a brief disconnect', () => {
+    const { peerConnection, restarts, timers } = watch();
+    peerConnection.report('connected', 'connected');
+
+    peerConnection.report('disconnected', 'connected');
+    peerConnection.report('connected', 'connected');
+
+    expect(restarts).toEqual([]);
+    expect(timers.pending.size).toBe(0);
   });
 
   it('ignores a path that never connected', () => {

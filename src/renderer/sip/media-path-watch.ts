@@ -36,9 +36,17 @@ export interface MediaPathWatch {
 export const RESTART_CHECK_DELAYS_MS: readonly number[] = [15_000, 30_000, 60_000, 60_000];
 
 /**
- * Calls `restart` when a path that reached `connected` fails, then again after
- * each of RESTART_CHECK_DELAYS_MS while the path is still down, and `giveUp`
- * after the last one. A path that connects again ends the attempts.
+ * Time ICE may stay `disconnected` before the path counts as lost. On the
+ * bench, Chromium reported `failed` about 10 s after `disconnected`, with no
+ * audio all that time.
+ */
+export const DISCONNECTED_GRACE_MS = 5_000;
+
+/**
+ * Calls `restart` when a path that reached `connected` fails or stays
+ * `disconnected` for DISCONNECTED_GRACE_MS, then again after each of
+ * RESTART_CHECK_DELAYS_MS while the path is still down, and `giveUp` after the
+ * last one. A path that connects again ends the attempts.
  *
  * Chromium can report a lost path only as connectionState `failed`, with
  * iceConnectionState left at `disconnected`, so both events count. A connection
@@ -75,6 +83,13 @@ export function watchMediaPath(peerConnection: PeerConnectionStates, options: Me
     }, delay ?? 0);
   };
 
+  const startRestarts = () => {
+    stopChecking();
+    attempts = 1;
+    options.restart(attempts);
+    checkAfterRestart();
+  };
+
   const isUp = () => {
     const iceState = peerConnection.iceConnectionState;
     return iceState === 'connected' || iceState === 'completed';
@@ -90,14 +105,22 @@ export function watchMediaPath(peerConnection: PeerConnectionStates, options: Me
       return;
     }
 
+    if (!everConnected || attempts > 0) return;
+
     const failed =
       (event.type === 'iceconnectionstatechange' && iceState === 'failed') ||
       (event.type === 'connectionstatechange' && peerConnection.connectionState === 'failed');
-    if (!failed || !everConnected || attempts > 0) return;
+    if (failed) {
+      startRestarts();
+      return;
+    }
 
-    attempts = 1;
-    options.restart(attempts);
-    checkAfterRestart();
+    if (event.type === 'iceconnectionstatechange' && iceState === 'disconnected' && checkTimer === null) {
+      checkTimer = schedule(() => {
+        checkTimer = null;
+        if (!isUp() && attempts === 0) startRestarts();
+      }, DISCONNECTED_GRACE_MS);
+    }
   };
 
   peerConnection.addEventListener('iceconnectionstatechange', onStateChange);
