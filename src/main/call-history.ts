@@ -78,15 +78,23 @@ const storedEntrySchema = z
   })
   .refine(extensionFitsNumber, EXTENSION_WITHOUT_NUMBER);
 
+/** The file's frame. Its entries are checked one by one, so one invalid entry does not cost the others. */
 const historyFileSchema = z.object({
   version: z.literal(1),
   nextSequence: z.number().int().nonnegative(),
   /** Missed calls with a lower sequence were seen by the user. */
   missedSeenBefore: z.number().int().nonnegative(),
-  entries: z.array(storedEntrySchema).max(MAX_CALL_HISTORY_ENTRIES),
+  entries: z.array(z.unknown()).max(MAX_CALL_HISTORY_ENTRIES),
 });
 
-type HistoryFile = z.infer<typeof historyFileSchema>;
+type StoredEntry = z.infer<typeof storedEntrySchema>;
+
+interface HistoryFile {
+  version: 1;
+  nextSequence: number;
+  missedSeenBefore: number;
+  entries: StoredEntry[];
+}
 
 const EMPTY_HISTORY: HistoryFile = { version: 1, nextSequence: 0, missedSeenBefore: 0, entries: [] };
 
@@ -149,11 +157,14 @@ export function createCallHistoryStore(directory: string, logger: Logger): CallH
     async add(entry) {
       const valid = newCallHistoryEntrySchema.parse(entry);
       return update((file) => {
-        const stored = { ...valid, id: `call-${file.nextSequence}`, sequence: file.nextSequence };
+        let sequence = file.nextSequence;
+        // Ids follow the sequence; a hand-edited file may already use the next one.
+        while (file.entries.some((stored) => stored.id === `call-${sequence}`)) sequence += 1;
+        const stored = { ...valid, id: `call-${sequence}`, sequence };
         const entries = [stored, ...file.entries]
           .sort((a, b) => b.startedAt - a.startedAt || b.sequence - a.sequence)
           .slice(0, MAX_CALL_HISTORY_ENTRIES);
-        return { ...file, nextSequence: file.nextSequence + 1, entries };
+        return { ...file, nextSequence: sequence + 1, entries };
       });
     },
 
@@ -193,7 +204,7 @@ async function loadHistory(path: string, logger: Logger): Promise<HistoryFile> {
   let problem: string;
   try {
     const result = historyFileSchema.safeParse(JSON.parse(text));
-    if (result.success) return result.data;
+    if (result.success) return await readEntries(result.data, path, text, logger);
     problem = z.prettifyError(result.error);
   } catch (error) {
     problem = `not JSON: ${(error as Error).message}`;
@@ -211,6 +222,52 @@ async function loadHistory(path: string, logger: Logger): Promise<HistoryFile> {
     problem,
   });
   return EMPTY_HISTORY;
+}
+
+/**
+ * Checks the entries of a history file one by one. Invalid entries and repeated
+ * ids are dropped, with a warning and a copy of the whole file kept as
+ * `call-history.json.corrupt`. The sequence counter moves past every entry kept.
+ */
+async function readEntries(
+  file: z.infer<typeof historyFileSchema>,
+  path: string,
+  text: string,
+  logger: Logger,
+): Promise<HistoryFile> {
+  const entries: StoredEntry[] = [];
+  const ids = new Set<string>();
+  const problems: string[] = [];
+
+  for (const [index, candidate] of file.entries.entries()) {
+    const result = storedEntrySchema.safeParse(candidate);
+    if (!result.success) {
+      problems.push(`entry ${index}: ${z.prettifyError(result.error)}`);
+    } else if (ids.has(result.data.id)) {
+      problems.push(`entry ${index}: the id ${result.data.id} is used by an earlier entry`);
+    } else {
+      ids.add(result.data.id);
+      entries.push(result.data);
+    }
+  }
+
+  if (problems.length > 0) {
+    const corruptPath = `${path}.corrupt`;
+    try {
+      await writeFileAtomic(corruptPath, text);
+    } catch (error) {
+      logger.error('Could not keep a copy of the call history with invalid entries', { path, corruptPath, error });
+    }
+    logger.warn('Call history file has invalid entries; dropping them and keeping a copy of the file', {
+      path,
+      corruptPath,
+      dropped: problems.length,
+      problems: problems.slice(0, 5),
+    });
+  }
+
+  const nextSequence = Math.max(file.nextSequence, ...entries.map((entry) => entry.sequence + 1));
+  return { version: 1, nextSequence, missedSeenBefore: file.missedSeenBefore, entries };
 }
 
 /**

@@ -57,6 +57,10 @@ describe('freezeNetwork', () => {
     await expect.poll(() => processState(pid), { timeout: 5_000, interval: 100 }).not.toBe('T');
   });
 
+  it('refuses a limit under one second', () => {
+    expect(() => freezeNetwork(profileDir, 0)).toThrow('The freeze limit must be at least 1000 ms, got 0');
+  });
+
   it('refuses a profile no Chromium runs with', () => {
     expect(() => freezeNetwork(join(profileDir, 'elsewhere'), 1_000)).toThrow(
       `No Chromium browser process runs with the profile ${join(profileDir, 'elsewhere')}`,

@@ -35,6 +35,7 @@ export function findNetworkServicePid(profileDir: string): number {
  * SIGCONT then, so even a test process that is killed cannot leave it stopped.
  */
 export function freezeNetwork(profileDir: string, limitMs: number): FrozenNetwork {
+  if (!(limitMs >= 1000)) throw new Error(`The freeze limit must be at least 1000 ms, got ${limitMs}`);
   const pid = findNetworkServicePid(profileDir);
   const limitSeconds = Math.ceil(limitMs / 1000);
   const watchdog = spawn('sh', ['-c', `sleep ${limitSeconds}; kill -CONT ${pid} 2>/dev/null`], {
@@ -42,26 +43,27 @@ export function freezeNetwork(profileDir: string, limitMs: number): FrozenNetwor
     stdio: 'ignore',
   });
   watchdog.unref();
+  // Without its watchdog, the process must not stay stopped.
+  watchdog.once('error', () => resume());
   process.kill(pid, 'SIGSTOP');
 
   let frozen = true;
-  return {
-    resume() {
-      if (!frozen) return;
-      frozen = false;
+  function resume(): void {
+    if (!frozen) return;
+    frozen = false;
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      // The process ended meanwhile: its browser was closed.
+    }
+    // The shell leads its own process group, so this ends its sleep too.
+    if (watchdog.pid !== undefined) {
       try {
-        process.kill(pid, 'SIGCONT');
+        process.kill(-watchdog.pid, 'SIGTERM');
       } catch {
-        // The process ended meanwhile: its browser was closed.
+        // The watchdog has already run.
       }
-      // The shell leads its own process group, so this ends its sleep too.
-      if (watchdog.pid !== undefined) {
-        try {
-          process.kill(-watchdog.pid, 'SIGTERM');
-        } catch {
-          // The watchdog has already run.
-        }
-      }
-    },
-  };
+    }
+  }
+  return { resume };
 }

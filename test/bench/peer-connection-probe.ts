@@ -68,3 +68,12 @@ export async function waitForAudioPackets(page: Page, count: number, timeoutMs =
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Returns the `connectionState` of each of the page's peer connections that is not closed. */
+export function readConnectionStates(page: Page): Promise<RTCPeerConnectionState[]> {
+  return page.evaluate(() =>
+    (window as unknown as { __benchPeerConnections: RTCPeerConnection[] }).__benchPeerConnections
+      .filter((connection) => connection.connectionState !== 'closed')
+      .map((connection) => connection.connectionState),
+  );
+}

@@ -68,6 +68,7 @@ describe('plain input helpers', () => {
       'is not visible',
     ],
     ['missing', '<button class="corner">corner</button>', 'is not on the page'],
+    ['fieldset-disabled', '<fieldset disabled><button class="call">Call</button></fieldset>', 'is disabled'],
   ])('refuses a %s button', async (_case, html, problem) => {
     await show(html);
 

@@ -25,7 +25,8 @@ export async function clickElement(page: Page, selector: string, timeoutMs = CLI
     const target = await page.evaluate((css) => {
       const element = document.querySelector(css);
       if (!element) return { problem: 'is not on the page' };
-      if ((element as HTMLButtonElement).disabled) return { problem: 'is disabled' };
+      // :disabled also covers a control inside a disabled <fieldset>.
+      if (element.matches(':disabled')) return { problem: 'is disabled' };
 
       element.scrollIntoView({ block: 'nearest' });
       const box = element.getBoundingClientRect();

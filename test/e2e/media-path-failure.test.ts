@@ -1,10 +1,9 @@
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { nodeNow, recordSipFrames, type SipFrameRecorder } from '../bench/call-timing';
 import { iceUfragOf, readDescriptions } from '../bench/call-probe';
 import { freezeNetwork } from '../bench/network-freeze';
-import { waitForAudioPackets } from '../bench/peer-connection-probe';
+import { readConnectionStates, waitForAudioPackets } from '../bench/peer-connection-probe';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
 import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
 import { callCard, dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
@@ -17,14 +16,6 @@ const MIN_AUDIO_PACKETS = 25;
  * and the app restarts ICE 5 s later.
  */
 const RESTART_TIMEOUT_MS = 45_000;
-
-function connectionStates(page: Page): Promise<string[]> {
-  return page.evaluate(() =>
-    (window as unknown as { __benchPeerConnections: RTCPeerConnection[] }).__benchPeerConnections
-      .filter((connection) => connection.connectionState !== 'closed')
-      .map((connection) => connection.connectionState),
-  );
-}
 
 describe('a media path that fails during a call', () => {
   const alice = benchLine(1, 'Alice Bench');
@@ -92,7 +83,7 @@ describe('a media path that fails during a call', () => {
     const current = async () => (await readDescriptions(a.page))[0] ?? { local: '', remote: '' };
     await expect.poll(async () => iceUfragOf((await current()).local), { timeout: 15_000 }).not.toBe(localUfrag);
     await expect.poll(async () => iceUfragOf((await current()).remote), { timeout: 15_000 }).not.toBe(remoteUfrag);
-    await expect.poll(() => connectionStates(a.page), { timeout: 15_000 }).toEqual(['connected']);
+    await expect.poll(() => readConnectionStates(a.page), { timeout: 15_000 }).toEqual(['connected']);
     await waitForAudioPackets(a.page, MIN_AUDIO_PACKETS);
     await waitForAudioPackets(b.page, MIN_AUDIO_PACKETS);
     await expect(callCard(a.page).getAttribute('data-call-status')).resolves.toBe('established');

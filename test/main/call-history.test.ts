@@ -157,6 +157,43 @@ describe('call history store', () => {
     expect(snapshot.missedCount).toBe(1);
   });
 
+  it('gives a new entry an unused id when the counter is behind', async () => {
+    // As after a hand edit or a restored backup.
+    await writeFile(
+      join(dir, CALL_HISTORY_FILE_NAME),
+      JSON.stringify({ version: 1, nextSequence: 0, missedSeenBefore: 0, entries: [{ ...entry(), id: 'call-0', sequence: 0 }] }),
+    );
+
+    const snapshot = await createCallHistoryStore(dir, silentLogger).add(entry({ startedAt: 1_700_000_001_000 }));
+    const ids = snapshot.entries.map((stored) => stored.id);
+
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('drops invalid entries and keeps the others', async () => {
+    const text = JSON.stringify({
+      version: 1,
+      nextSequence: 3,
+      missedSeenBefore: 0,
+      entries: [
+        { ...entry(), number: '101', extension: '7', id: 'call-2', sequence: 2 },
+        { ...entry(), id: 'call-1', sequence: 1 },
+        { ...entry(), id: 'call-1', sequence: 0 },
+      ],
+    });
+    await writeFile(join(dir, CALL_HISTORY_FILE_NAME), text);
+    const logger = createRecordingLogger();
+
+    const snapshot = await createCallHistoryStore(dir, logger).snapshot();
+
+    expect(snapshot.entries).toEqual([{ ...entry(), id: 'call-1' }]);
+    expect(await readFile(join(dir, `${CALL_HISTORY_FILE_NAME}.corrupt`), 'utf8')).toBe(text);
+    expect(logger.lines.map((line) => line.message)).toContain(
+      'Call history file has invalid entries; dropping them and keeping a copy of the file',
+    );
+  });
+
   it('clears the history', async () => {
     const store = createCallHistoryStore(dir, silentLogger);
     await store.add(entry());

@@ -638,7 +638,7 @@ export class CallController {
       rcInvite: null,
       ownsCallId: session instanceof Inviter,
       dialogQueue: Promise.resolve(),
-      iceRestartQueued: false,
+      iceRestartQueued: null,
       iceRestartNotice: null,
       mediaPath: null,
       mediaPathNotice: null,
@@ -784,11 +784,13 @@ export class CallController {
       },
       recovered: () => {
         console.info(`[calls] ${call.info.id}: the media path works again`);
-        if (call.notice !== null && call.notice === call.mediaPathNotice) {
+        // A failed restart or the give-up no longer describes the call.
+        if (call.notice !== null && (call.notice === call.mediaPathNotice || call.notice === call.iceRestartNotice)) {
           call.notice = null;
           this.#emit();
         }
         call.mediaPathNotice = null;
+        call.iceRestartNotice = null;
       },
     });
   }
@@ -843,15 +845,23 @@ export class CallController {
   /**
    * Queues an ICE restart. With `untilPathUp`, the restart is dropped when ICE
    * has connected again by the time it would go out or be retried, as after
-   * the other end's own restart.
+   * the other end's own restart. A restart without it, after a network change,
+   * goes out even when ICE still looks connected on the old path.
    */
   #restartIce(call: TrackedCall, options: { untilPathUp?: boolean } = {}): void {
-    if (!isConnected(call.machine.state) || call.iceRestartQueued) return;
+    if (!isConnected(call.machine.state)) return;
 
-    const pathUp = () => options.untilPathUp === true && call.mediaPath?.isUp() === true;
-    call.iceRestartQueued = true;
+    const mode = options.untilPathUp === true ? 'until-path-up' : 'always';
+    if (call.iceRestartQueued !== null) {
+      if (mode === 'always') call.iceRestartQueued = 'always';
+      return;
+    }
+
+    call.iceRestartQueued = mode;
     void this.#enqueue(call, async () => {
-      call.iceRestartQueued = false;
+      const queuedMode = call.iceRestartQueued;
+      call.iceRestartQueued = null;
+      const pathUp = () => queuedMode === 'until-path-up' && call.mediaPath?.isUp() === true;
       if (pathUp()) return { ok: true } as const;
 
       const outcome = await this.#reinvite(call, { hold: isNegotiatedHold(call.machine.state), iceRestart: true }, pathUp);

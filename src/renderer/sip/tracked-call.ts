@@ -62,7 +62,12 @@ export interface TrackedCall {
    * re-INVITE at a time, and a REFER sent during a re-INVITE fails on slow networks.
    */
   dialogQueue: Promise<unknown>;
-  iceRestartQueued: boolean;
+  /**
+   * The ICE restart waiting in `dialogQueue`, or null: `until-path-up` after a
+   * failed media path (dropped once ICE connects again), `always` after a
+   * network change.
+   */
+  iceRestartQueued: 'until-path-up' | 'always' | null;
   /** The notice of this end's last failed ICE restart, or null. */
   iceRestartNotice: CallNotice | null;
   /** Watch of the peer connection that restarts ICE when a working media path fails; null before the first offer or answer. */
