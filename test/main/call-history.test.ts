@@ -37,6 +37,13 @@ function entry(change: Partial<NewCallHistoryEntry> = {}): NewCallHistoryEntry {
   };
 }
 
+/** Writes a history file with `entries` as stored, and returns its text. */
+async function writeHistoryFile(entries: object[], nextSequence: number): Promise<string> {
+  const text = JSON.stringify({ version: 1, nextSequence, missedSeenBefore: 0, entries });
+  await writeFile(join(dir, CALL_HISTORY_FILE_NAME), text);
+  return text;
+}
+
 describe('call history store', () => {
   it('starts empty without a file', async () => {
     const store = createCallHistoryStore(dir, silentLogger);
@@ -124,15 +131,7 @@ describe('call history store', () => {
   });
 
   it('loads entries with fields a newer release added', async () => {
-    await writeFile(
-      join(dir, CALL_HISTORY_FILE_NAME),
-      JSON.stringify({
-        version: 1,
-        nextSequence: 1,
-        missedSeenBefore: 0,
-        entries: [{ ...entry(), id: 'call-0', sequence: 0, recordingUrl: 'https://media.example/1' }],
-      }),
-    );
+    await writeHistoryFile([{ ...entry(), id: 'call-0', sequence: 0, recordingUrl: 'https://media.example/1' }], 1);
 
     const snapshot = await createCallHistoryStore(dir, silentLogger).snapshot();
 
@@ -141,15 +140,7 @@ describe('call history store', () => {
 
   it('reads entries stored without an extension field as having none', async () => {
     const { extension: _extension, ...withoutExtension } = entry();
-    await writeFile(
-      join(dir, CALL_HISTORY_FILE_NAME),
-      JSON.stringify({
-        version: 1,
-        nextSequence: 1,
-        missedSeenBefore: 0,
-        entries: [{ ...withoutExtension, id: 'call-0', sequence: 0 }],
-      }),
-    );
+    await writeHistoryFile([{ ...withoutExtension, id: 'call-0', sequence: 0 }], 1);
 
     const snapshot = await createCallHistoryStore(dir, silentLogger).snapshot();
 
@@ -159,10 +150,7 @@ describe('call history store', () => {
 
   it('gives a new entry an unused id when the counter is behind', async () => {
     // As after a hand edit or a restored backup.
-    await writeFile(
-      join(dir, CALL_HISTORY_FILE_NAME),
-      JSON.stringify({ version: 1, nextSequence: 0, missedSeenBefore: 0, entries: [{ ...entry(), id: 'call-0', sequence: 0 }] }),
-    );
+    await writeHistoryFile([{ ...entry(), id: 'call-0', sequence: 0 }], 0);
 
     const snapshot = await createCallHistoryStore(dir, silentLogger).add(entry({ startedAt: 1_700_000_001_000 }));
     const ids = snapshot.entries.map((stored) => stored.id);
@@ -172,17 +160,14 @@ describe('call history store', () => {
   });
 
   it('drops invalid entries and keeps the others', async () => {
-    const text = JSON.stringify({
-      version: 1,
-      nextSequence: 3,
-      missedSeenBefore: 0,
-      entries: [
+    const text = await writeHistoryFile(
+      [
         { ...entry(), number: '101', extension: '7', id: 'call-2', sequence: 2 },
         { ...entry(), id: 'call-1', sequence: 1 },
         { ...entry(), id: 'call-1', sequence: 0 },
       ],
-    });
-    await writeFile(join(dir, CALL_HISTORY_FILE_NAME), text);
+      3,
+    );
     const logger = createRecordingLogger();
 
     const snapshot = await createCallHistoryStore(dir, logger).snapshot();
