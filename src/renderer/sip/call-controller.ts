@@ -23,6 +23,7 @@ import {
 } from './dial-target';
 import { DTMF_DURATION_MS, DTMF_INTER_TONE_GAP_MS, normalizeDtmf } from './dtmf';
 import { endsDialog, rejectCrossingReinvites, sendReinvite, type ReinviteOutcome } from './glare';
+import { watchMediaPath } from './media-path-watch';
 import {
   commandOf,
   describeInfoResult,
@@ -35,7 +36,6 @@ import {
   type RcInfoResult,
   type RcMessage,
 } from './rc-call-control';
-import { watchMediaPath } from './media-path-watch';
 import type { PreparedMicrophone } from './prepared-microphone';
 import { RcCommands, readRcHeader } from './rc-commands';
 import {
