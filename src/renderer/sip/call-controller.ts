@@ -774,6 +774,8 @@ export class CallController {
     call.mediaPath = watchMediaPath(peerConnection, {
       restart: (attempt) => {
         console.warn(`[calls] ${call.info.id}: the media path failed, restarting ICE (attempt ${attempt})`);
+        // NOTE: an attempt counts even when an earlier restart is still queued
+        // behind a slow re-INVITE, so fewer than four restarts may go out.
         this.#restartIce(call, { untilPathUp: true });
       },
       giveUp: () => {
