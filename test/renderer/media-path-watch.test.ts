@@ -47,16 +47,21 @@ function watch() {
   const peerConnection = new StandInPeerConnection();
   const timers = new ManualTimers();
   const restarts: number[] = [];
+  /** Results `restart` returns in turn; true once the list is empty. */
+  const started: boolean[] = [];
   let gaveUp = 0;
   let recovered = 0;
   const handle = watchMediaPath(peerConnection, {
-    restart: (attempt) => restarts.push(attempt),
+    restart: (attempt) => {
+      restarts.push(attempt);
+      return started.shift() ?? true;
+    },
     giveUp: () => (gaveUp += 1),
     recovered: () => (recovered += 1),
     setTimeout: timers.setTimeout,
     clearTimeout: timers.clearTimeout,
   });
-  return { peerConnection, timers, restarts, gaveUp: () => gaveUp, recovered: () => recovered, handle };
+  return { peerConnection, timers, restarts, started, gaveUp: () => gaveUp, recovered: () => recovered, handle };
 }
 
 describe('watchMediaPath', () => {
@@ -172,6 +177,21 @@ describe('watchMediaPath', () => {
 
     expect(delays).toEqual(RESTART_CHECK_DELAYS_MS);
     expect(restarts).toEqual([1, 2, 3, 4]);
+    expect(gaveUp()).toBe(1);
+  });
+
+  it('does not count an attempt that started no restart', () => {
+    const { peerConnection, restarts, started, timers, gaveUp } = watch();
+    peerConnection.report('connected', 'connected');
+    peerConnection.report('disconnected', 'failed');
+    // The second attempt finds the first restart still queued.
+    started.push(false);
+
+    const delays: number[] = [];
+    while (timers.pending.size > 0) delays.push(timers.fire());
+
+    expect(restarts).toEqual([1, 2, 2, 3, 4]);
+    expect(delays).toEqual([RESTART_CHECK_DELAYS_MS[0], ...RESTART_CHECK_DELAYS_MS]);
     expect(gaveUp()).toBe(1);
   });
 

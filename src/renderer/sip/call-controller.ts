@@ -774,9 +774,7 @@ export class CallController {
     call.mediaPath = watchMediaPath(peerConnection, {
       restart: (attempt) => {
         console.warn(`[calls] ${call.info.id}: the media path failed, restarting ICE (attempt ${attempt})`);
-        // NOTE: an attempt counts even when an earlier restart is still queued
-        // behind a slow re-INVITE, so fewer than four restarts may go out.
-        this.#restartIce(call, { untilPathUp: true });
+        return this.#restartIce(call, { untilPathUp: true });
       },
       giveUp: () => {
         console.warn(`[calls] ${call.info.id}: the media path is still down after the last ICE restart`);
@@ -845,18 +843,21 @@ export class CallController {
   }
 
   /**
-   * Queues an ICE restart. With `untilPathUp`, the restart is dropped when ICE
-   * has connected again by the time it would go out or be retried, as after
-   * the other end's own restart. A restart without it, after a network change,
-   * goes out even when ICE still looks connected on the old path.
+   * Queues an ICE restart and returns true. Returns false when the call is not
+   * connected or a restart is queued already.
+   *
+   * With `untilPathUp`, the restart is dropped when ICE has connected again by
+   * the time it would go out or be retried, as after the other end's own
+   * restart. A restart without it, after a network change, goes out even when
+   * ICE still looks connected on the old path.
    */
-  #restartIce(call: TrackedCall, options: { untilPathUp?: boolean } = {}): void {
-    if (!isConnected(call.machine.state)) return;
+  #restartIce(call: TrackedCall, options: { untilPathUp?: boolean } = {}): boolean {
+    if (!isConnected(call.machine.state)) return false;
 
     const mode = options.untilPathUp === true ? 'until-path-up' : 'always';
     if (call.iceRestartQueued !== null) {
       if (mode === 'always') call.iceRestartQueued = 'always';
-      return;
+      return false;
     }
 
     call.iceRestartQueued = mode;
@@ -875,6 +876,7 @@ export class CallController {
       }
       return outcome;
     });
+    return true;
   }
 
   /** Sends one re-INVITE (with glare retries) and leaves the session's re-INVITE options matching the result. */

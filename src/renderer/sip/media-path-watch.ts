@@ -11,8 +11,12 @@ export interface PeerConnectionStates extends EventTarget {
 }
 
 export interface MediaPathWatchOptions {
-  /** Starts an ICE restart: a re-INVITE with new ICE credentials. */
-  restart(attempt: number): void;
+  /**
+   * Starts an ICE restart: a re-INVITE with new ICE credentials. Returns false
+   * when it started none, for example while an earlier restart still waits to
+   * go out. Such a repeat attempt does not count.
+   */
+  restart(attempt: number): boolean;
   /** Runs once the last restart attempt has also left the path down. */
   giveUp(): void;
   /** Runs when the path connects again after a failure, whether or not the watch gave up. */
@@ -73,12 +77,11 @@ export function watchMediaPath(peerConnection: PeerConnectionStates, options: Me
     checkTimer = schedule(() => {
       checkTimer = null;
       if (attempts === 0) return;
-      if (attempts > RESTART_CHECK_DELAYS_MS.length - 1) {
+      if (attempts >= RESTART_CHECK_DELAYS_MS.length) {
         options.giveUp();
         return;
       }
-      attempts += 1;
-      options.restart(attempts);
+      if (options.restart(attempts + 1)) attempts += 1;
       checkAfterRestart();
     }, delay ?? 0);
   };
