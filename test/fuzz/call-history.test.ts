@@ -103,7 +103,8 @@ describe('call history file fuzzing', () => {
           number: '+16505550102',
           extension: null,
           name: null,
-          startedAt: 1_800_000_000_000,
+          // Later than any generated start, so the new entry sorts first.
+          startedAt: 3_000_000_000_000,
           durationSeconds: 0,
           result: 'missed',
           detail: null,
