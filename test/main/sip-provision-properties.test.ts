@@ -197,6 +197,9 @@ describe('sip-provision parser properties', () => {
   it('handles damaged responses', () => {
     fc.assert(
       fc.property(validResponse, fc.array(mutation, { minLength: 1, maxLength: 4 }), (valid, changes) => {
+        // A prefix that no message contains by chance, so a generated password
+        // such as "name" is not mistaken for a leak.
+        for (const [index, entry] of valid.sipInfo.entries()) entry.password = `pw-${index}:${entry.password}`;
         const body = structuredClone(valid) as unknown as Record<string, unknown>;
         const passwords = valid.sipInfo.map((entry) => entry.password);
         for (const change of changes) applyMutation(body, change);
@@ -204,9 +207,7 @@ describe('sip-provision parser properties', () => {
         const outcome = parse(body);
         if ('error' in outcome) {
           // The message names a field or the missing entry, and never a password.
-          for (const password of passwords) {
-            if (password.trim().length > 3) expect(outcome.error.userError.message).not.toContain(password);
-          }
+          for (const password of passwords) expect(outcome.error.userError.message).not.toContain(password.trim());
           return;
         }
 
