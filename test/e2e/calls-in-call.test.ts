@@ -9,9 +9,10 @@ import {
 } from '../bench/call-timing';
 import { iceUfragOf, readDescriptions, readReceivedAudioEnergy, readSentDtmf, watchSentDtmf } from '../bench/call-probe';
 import { readAudioPackets, waitForAudioPackets } from '../bench/peer-connection-probe';
+import { startRegisteredPhones } from '../bench/registered-phones';
 import { benchLine, platformUserFor, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
-import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { callCard, dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
+import type { SoftphoneInstance } from '../bench/softphone-instance';
+import { callCard, dial, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 import { IpcEvent } from '../../src/shared/ipc';
 
 /** Opus at 20 ms frames sends about 50 packets per second; 25 more proves audio flows. */
@@ -44,15 +45,10 @@ describe('in-call controls between two softphones', () => {
       sipInfo: aliceUser.sipInfo.map((entry) => ({ ...entry, stunServers: [deadStun.hostPort] })),
     });
 
-    [a, b] = await Promise.all([
-      startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
-      startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
-    ]);
-    aliceFrames = recordSipFrames(a.page);
-    await signInAndRegister(bench.platform.url, [
-      { page: a.page, line: alice },
-      { page: b.page, line: bob },
-    ]);
+    // recordSipFrames captures only WebSockets opened after it starts.
+    [a, b] = await startRegisteredPhones(bench, [alice, bob], ([alicePhone]) => {
+      aliceFrames = recordSipFrames(alicePhone!.page);
+    });
   });
 
   afterAll(async () => {

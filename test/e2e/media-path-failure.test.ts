@@ -5,9 +5,10 @@ import { nodeNow, recordSipFrames, type SipFrameRecorder } from '../bench/call-t
 import { iceUfragOf, readDescriptions } from '../bench/call-probe';
 import { freezeNetwork } from '../bench/network-freeze';
 import { readConnectionStates, waitForAudioPackets } from '../bench/peer-connection-probe';
+import { startRegisteredPhones } from '../bench/registered-phones';
 import { benchLine, startSoftphoneBench, type SoftphoneBench } from '../bench/softphone-bench';
-import { startSoftphoneInstance, type SoftphoneInstance } from '../bench/softphone-instance';
-import { callCard, dial, signInAndRegister, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
+import type { SoftphoneInstance } from '../bench/softphone-instance';
+import { callCard, dial, waitForCallStatus, waitForIdle } from '../bench/softphone-ui';
 
 /** Audio packets that prove audio flows: about half a second of Opus. */
 const MIN_AUDIO_PACKETS = 25;
@@ -50,16 +51,10 @@ describe('a media path that fails during a call', () => {
 
   beforeAll(async () => {
     bench = await startSoftphoneBench([alice, bob]);
-    [a, b] = await Promise.all([
-      startSoftphoneInstance({ name: 'alice', rendererUrl: bench.renderer.url }),
-      startSoftphoneInstance({ name: 'bob', rendererUrl: bench.renderer.url }),
-    ]);
     // recordSipFrames captures only WebSockets opened after it starts.
-    aliceFrames = recordSipFrames(a.page);
-    await signInAndRegister(bench.platform.url, [
-      { page: a.page, line: alice },
-      { page: b.page, line: bob },
-    ]);
+    [a, b] = await startRegisteredPhones(bench, [alice, bob], ([alicePhone]) => {
+      aliceFrames = recordSipFrames(alicePhone!.page);
+    });
   });
 
   afterAll(async () => {
