@@ -328,17 +328,27 @@ export class FakePlatform {
     return form;
   }
 
-  // --- OAuth: token endpoint ---
-
-  private handleToken(request: ParsedRequest): void {
+  /**
+   * Parses a form body and authenticates the client that sent it. Sends the
+   * error response and returns undefined when either check fails.
+   */
+  private readClientForm(request: ParsedRequest): URLSearchParams | undefined {
     const form = this.readForm(request);
-    if (!form) return;
+    if (!form) return undefined;
 
     const client = this.authenticateClient(request, form);
     if (!client.ok) {
       sendError(request, client.error!, client.headers);
-      return;
+      return undefined;
     }
+    return form;
+  }
+
+  // --- OAuth: token endpoint ---
+
+  private handleToken(request: ParsedRequest): void {
+    const form = this.readClientForm(request);
+    if (!form) return;
 
     const grantType = form.get('grant_type') ?? '';
     if (!KNOWN_GRANTS.has(grantType)) {
@@ -572,14 +582,8 @@ export class FakePlatform {
   // --- OAuth: revoke ---
 
   private handleRevoke(request: ParsedRequest): void {
-    const form = this.readForm(request);
+    const form = this.readClientForm(request);
     if (!form) return;
-
-    const client = this.authenticateClient(request, form);
-    if (!client.ok) {
-      sendError(request, client.error!, client.headers);
-      return;
-    }
 
     const token = form.get('token') ?? request.query.get('token');
     if (!token) {
