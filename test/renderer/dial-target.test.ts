@@ -8,6 +8,7 @@ import {
   parseDialTarget,
   resolveDialingContext,
   toAsciiDigits,
+  withExtension,
   type DialingContext,
 } from '../../src/renderer/sip/dial-target';
 
@@ -255,3 +256,16 @@ function catchError(action: () => unknown): unknown {
   }
   throw new Error('expected an error, but none was thrown');
 }
+
+describe('withExtension', () => {
+  it('appends an extension the parser reads back', () => {
+    const dialString = withExtension('+16505550102', '42');
+
+    expect(dialString).toBe('+16505550102;ext=42');
+    expect(parseDialTarget(dialString, DOMAIN, NO_DIALING_CONTEXT)).toMatchObject({ dialString: '+16505550102', extension: '42' });
+  });
+
+  it.each([null, undefined, ''])('leaves the number alone for %j', (extension) => {
+    expect(withExtension('+16505550102', extension)).toBe('+16505550102');
+  });
+});

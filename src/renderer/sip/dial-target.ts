@@ -132,6 +132,14 @@ export function toAsciiDigits(text: string): string {
 }
 
 /**
+ * Returns the dial string of a number followed by its extension, in the
+ * `;ext=` form `parseDialTarget` reads, or the number alone when there is none.
+ */
+export function withExtension(number: string, extension: string | null | undefined): string {
+  return extension ? `${number};ext=${extension}` : number;
+}
+
+/**
  * Formats a stored dial string (see `DialTarget.dialString`) for display. Input
  * that is not a valid phone number comes back unchanged.
  */
