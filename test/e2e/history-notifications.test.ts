@@ -151,7 +151,7 @@ describe('call history and incoming-call notifications', () => {
   });
 
   it('calls back with the extension dialed before', async () => {
-    /** Answers on Bob's side and returns the tones Alice sends once the call is up. */
+    /** Answers on Bob's side and returns a reader of the tones Alice sends from then on. */
     async function answerAndReadTones(): Promise<() => Promise<string>> {
       await waitForCallStatus(b.page, 'ringing');
       await callCard(b.page).getByRole('button', { name: 'Answer' }).click();
