@@ -35,17 +35,16 @@ export class Ringer {
     const output = new ToneOutput(this.container, 'ringer');
     this.#output = output;
 
-    const source = output.context.createBufferSource();
-    source.buffer = ringPeriod(output.context);
-    source.loop = true;
-    source.connect(output.destination);
-    source.start();
-
     try {
-      await output.play(this.#deviceId);
+      const [period] = await Promise.all([renderRingPeriod(output.context.sampleRate), output.play(this.#deviceId)]);
+      // stop() ran during the awaits, because the call was picked up or ended first.
+      if (this.#output !== output) return;
+
+      const source = new AudioBufferSourceNode(output.context, { buffer: period, loop: true });
+      source.connect(output.destination);
+      source.start();
     } catch (error) {
-      // stop() during the awaits above closed this output on purpose (the call
-      // was answered or ended first), so its failed start is no error.
+      // stop() during the awaits closed this output on purpose, so its failed start is no error.
       if (this.#output !== output) return;
 
       this.stop();
@@ -65,19 +64,29 @@ export class Ringer {
   }
 }
 
-function ringPeriod(context: AudioContext): AudioBuffer {
-  const rate = context.sampleRate;
-  const buffer = context.createBuffer(1, Math.round(RING_PERIOD_SECONDS * rate), rate);
-  const samples = buffer.getChannelData(0);
-  const onSamples = Math.round(RING_ON_SECONDS * rate);
-  const fadeSamples = Math.round(FADE_SECONDS * rate);
+/**
+ * Renders one period of the ring cadence off the main thread, with two
+ * oscillators and a gain envelope in an OfflineAudioContext. Computing it
+ * sample by sample in JavaScript blocked the main thread as each call rang.
+ */
+export function renderRingPeriod(sampleRate: number): Promise<AudioBuffer> {
+  const context = new OfflineAudioContext({
+    numberOfChannels: 1,
+    length: Math.round(RING_PERIOD_SECONDS * sampleRate),
+    sampleRate,
+  });
 
-  for (let index = 0; index < onSamples; index += 1) {
-    const time = index / rate;
-    const envelope = Math.min(1, index / fadeSamples, (onSamples - index) / fadeSamples);
-    let value = 0;
-    for (const frequency of RING_FREQUENCIES_HZ) value += Math.sin(2 * Math.PI * frequency * time);
-    samples[index] = RING_AMPLITUDE * envelope * value;
+  const envelope = new GainNode(context, { gain: 0 });
+  envelope.gain.linearRampToValueAtTime(RING_AMPLITUDE, FADE_SECONDS);
+  envelope.gain.setValueAtTime(RING_AMPLITUDE, RING_ON_SECONDS - FADE_SECONDS);
+  envelope.gain.linearRampToValueAtTime(0, RING_ON_SECONDS);
+  envelope.connect(context.destination);
+
+  for (const frequency of RING_FREQUENCIES_HZ) {
+    const oscillator = new OscillatorNode(context, { frequency });
+    oscillator.connect(envelope);
+    oscillator.start(0);
+    oscillator.stop(RING_ON_SECONDS);
   }
-  return buffer;
+  return context.startRendering();
 }
