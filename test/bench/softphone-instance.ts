@@ -11,6 +11,7 @@ import { createKeytarCredentialStore, type CredentialStore } from '../../src/mai
 import { createCallServices } from '../../src/main/call-services';
 import { createIpcHandlers, registerIpcHandlers, type CallServices } from '../../src/main/ipc-handlers';
 import { createLogger } from '../../src/main/logger';
+import { RENDERER_JS_FLAGS } from '../../src/main/renderer-js-flags';
 import { createSoftphoneService, type SoftphoneService } from '../../src/main/softphone-service';
 import { IpcChannel, IpcEvent } from '../../src/shared/ipc';
 import { createMemoryDesktop } from '../main/helpers';
@@ -111,7 +112,8 @@ export async function startSoftphoneInstance(options: SoftphoneInstanceOptions):
   let browser: BenchBrowser | null = null;
   try {
     // The renderer's storage lives in the data folder, as Electron keeps it in userData.
-    browser = await launchBenchChromium([], chromiumProfileDir);
+    // Its V8 gets the flags that the main process gives Electron's renderers.
+    browser = await launchBenchChromium([`--js-flags=${RENDERER_JS_FLAGS}`], chromiumProfileDir);
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     const { context } = browser;
     openTab = async (url) => {
