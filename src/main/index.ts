@@ -45,7 +45,7 @@ import { startNetworkMonitor } from './network-monitor';
 import { installPermissionHandlers } from './permissions';
 import { claimFreeDialLinkSchemes, findDialLinkInArgv, parseDialLink } from './protocol-links';
 import { createRecoveringCredentialStore } from './recovering-credential-store';
-import { RENDERER_JS_FLAGS } from './renderer-js-flags';
+import { rendererJsFlags } from './renderer-js-flags';
 import { createSipTraceWriter } from './sip-trace';
 import { createSoftphoneService, type SoftphoneService } from './softphone-service';
 import { createTrayController } from './tray';
@@ -87,7 +87,7 @@ let pendingDialLink: DialLink | null = null;
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
 // Chromium passes the switch on to each renderer process it starts. The main
 // process's V8 is already running and keeps its defaults.
-app.commandLine.appendSwitch('js-flags', RENDERER_JS_FLAGS);
+app.commandLine.appendSwitch('js-flags', rendererJsFlags(app.commandLine.getSwitchValue('js-flags')));
 if (process.platform === 'win32') {
   app.setAppUserModelId(APP_ID);
 }

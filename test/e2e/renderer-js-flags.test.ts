@@ -1,11 +1,11 @@
 /**
  * The renderer's V8 flags in the bench's Chromium. A page requests that V8
- * optimize a function, in a Chromium with its defaults and in one started with
- * the flags the main process gives the renderer processes.
+ * optimize a function, both with Chromium's defaults and with the flags that
+ * the main process gives the renderer processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { RENDERER_JS_FLAGS } from '../../src/main/renderer-js-flags';
+import { rendererJsFlags } from '../../src/main/renderer-js-flags';
 import { launchBenchChromium, type BenchBrowser } from '../bench/chromium';
 
 interface CompilerTiers {
@@ -48,16 +48,18 @@ async function readCompilerTiers(browser: BenchBrowser): Promise<CompilerTiers> 
 describe('renderer JS flags', () => {
   let usual: BenchBrowser;
   let flagged: BenchBrowser;
+  let flaggedWithMaglev: BenchBrowser;
 
   beforeAll(async () => {
-    [usual, flagged] = await Promise.all([
+    [usual, flagged, flaggedWithMaglev] = await Promise.all([
       launchBenchChromium(['--js-flags=--allow-natives-syntax']),
-      launchBenchChromium([`--js-flags=${RENDERER_JS_FLAGS} --allow-natives-syntax`]),
+      launchBenchChromium([`--js-flags=${rendererJsFlags('--allow-natives-syntax')}`]),
+      launchBenchChromium([`--js-flags=${rendererJsFlags('--maglev --allow-natives-syntax')}`]),
     ]);
   });
 
   afterAll(async () => {
-    await Promise.all([usual?.close(), flagged?.close()]);
+    await Promise.all([usual?.close(), flagged?.close(), flaggedWithMaglev?.close()]);
   });
 
   it('turn off the optimizing compilers', async () => {
@@ -74,5 +76,12 @@ describe('renderer JS flags', () => {
       sparkplugEnabled: true,
       optimized: false,
     });
+  });
+
+  it('let flags from the command line win', async () => {
+    const tiers = await readCompilerTiers(flaggedWithMaglev);
+
+    expect(tiers.maglevEnabled).toBe(true);
+    expect(tiers.turbofanEnabled).toBe(false);
   });
 });

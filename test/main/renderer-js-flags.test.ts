@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+
+import { RENDERER_JS_FLAGS, rendererJsFlags } from '../../src/main/renderer-js-flags';
+
+describe('rendererJsFlags', () => {
+  it('gives the renderer flags alone without command-line flags', () => {
+    expect(rendererJsFlags('')).toBe(RENDERER_JS_FLAGS);
+    expect(rendererJsFlags('  ')).toBe(RENDERER_JS_FLAGS);
+  });
+
+  it('puts command-line flags last', () => {
+    expect(rendererJsFlags(' --expose-gc ')).toBe(`${RENDERER_JS_FLAGS} --expose-gc`);
+  });
+});
