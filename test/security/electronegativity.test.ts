@@ -4,6 +4,9 @@
  * checks off. Its `reviewedFindings` accept single findings of a check that
  * stays on, each matched by check id, file and source line.
  *
+ * NOTE: the command-line switch check reports only switch names written as
+ * string literals, so `appendSwitch(name)` with a constant or a template passes.
+ *
  * NOTE: electronegativity 1.10 downloads translation files on every run, even
  * with an Electron version given, and waits for several seconds of retries when
  * it cannot. The scan therefore runs only inside `unshare -rn` (a network
@@ -53,6 +56,16 @@ const readConfig = async () => JSON.parse(await readFile(configPath, 'utf8')) as
 
 function matches(finding: Finding, reviewed: ReviewedFinding): boolean {
   return finding.id === reviewed.id && finding.file === reviewed.file && finding.sample === reviewed.sample;
+}
+
+/** Returns the findings left after each reviewed finding accepts one match, so a copy of a reviewed line still counts. */
+function unreviewed(findings: Finding[], reviewedFindings: ReviewedFinding[]): Finding[] {
+  const left = [...findings];
+  for (const reviewed of reviewedFindings) {
+    const index = left.findIndex((finding) => matches(finding, reviewed));
+    if (index !== -1) left.splice(index, 1);
+  }
+  return left;
 }
 
 const networkIsolation = spawnSync('unshare', ['-rn', 'true']).status === 0;
@@ -113,15 +126,24 @@ describe('electronegativity scan', () => {
     const { reviewedFindings } = await readConfig();
 
     expect(sources.exitCode, sources.output).toBe(0);
-    expect(sources.findings.filter((finding) => !reviewedFindings.some((reviewed) => matches(finding, reviewed)))).toEqual([]);
+    expect(unreviewed(sources.findings, reviewedFindings)).toEqual([]);
   });
 
-  it('still finds each reviewed finding', async () => {
+  it('finds each reviewed finding once', async () => {
     const { reviewedFindings } = await readConfig();
 
     for (const reviewed of reviewedFindings) {
-      expect(sources.findings.some((finding) => matches(finding, reviewed)), `${reviewed.id} in ${reviewed.file}`).toBe(true);
+      const found = sources.findings.filter((finding) => matches(finding, reviewed));
+      expect(found, `${reviewed.id} in ${reviewed.file}`).toHaveLength(1);
     }
+  });
+
+  it('counts a copy of a reviewed line as a new finding', async () => {
+    const { reviewedFindings } = await readConfig();
+    const reviewed = reviewedFindings[0]!;
+    const finding = { id: reviewed.id, file: reviewed.file, line: 1, sample: reviewed.sample };
+
+    expect(unreviewed([finding, { ...finding, line: 2 }], reviewedFindings)).toEqual([{ ...finding, line: 2 }]);
   });
 
   it('parses every source file', () => {
