@@ -9,12 +9,12 @@
  *   turns them off in its Advanced Protection mode for that reason.
  * - Memory: the machine code they compile grew as calls repeated. With them
  *   on, the renderer's JS heap grew about 10 % over 190 short calls on the
- *   bench. With them off, it grew under 1 %, and the idle renderer's resident
+ *   bench. With them off, it grew under 2 %, and the idle renderer's resident
  *   memory was 6 MB smaller.
  * - Speed: the renderer does little work per call, a few SIP messages and a
  *   re-render. On the bench, registration and idle CPU did not change, and
- *   INVITE → Established took about 4 ms longer. Parsing a SIP message takes
- *   1-2 ms more.
+ *   INVITE → Established took about 4 ms longer. Parsing a SIP message took
+ *   1-2.5 ms more.
  */
 export const RENDERER_JS_FLAGS = '--no-turbofan --no-maglev';
 
