@@ -97,7 +97,9 @@ describe('ringtone', () => {
       expect(figures.fadeInPeak).toBeLessThan(0.05);
       expect(figures.amplitudeAt[440]).toBeCloseTo(0.2, 2);
       expect(figures.amplitudeAt[480]).toBeCloseTo(0.2, 2);
-      for (const absent of [400, 460, 520]) expect(figures.amplitudeAt[absent], `${absent} Hz`).toBeLessThan(0.005);
+      for (const absent of [400, 460, 520]) {
+        expect(figures.amplitudeAt[absent], `${absent} Hz`).toBeLessThan(0.005);
+      }
     });
   }
 });
